@@ -1,0 +1,206 @@
+/* procfs: readers of /proc/PID/... and of the target's memory (see procfs.h). */
+#include "procfs.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "util.h"
+
+ssize_t proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+		return r;
+	/* Some container runtimes filter process_vm_readv; /proc/PID/mem does the same job. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = pread(fd, buf, len, (off_t)addr);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+int proc_list_tids(pid_t pid, pid_t **tids)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	size_t n = 0, cap = 0;
+	pid_t *v = NULL;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		util_grow((void **)&v, &cap, n + 1, sizeof *v);
+		v[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_pid);
+	*tids = v;
+	return (int)n;
+}
+
+/* Parse the text of a stat file; the comm field may contain spaces and parentheses. */
+static int parse_stat(const char *buf, struct proc_task_stat *st)
+{
+	const char *open = strchr(buf, '(');
+	const char *close = strrchr(buf, ')');
+	if (!open || !close || close < open)
+		return -1;
+	size_t n = (size_t)(close - open - 1);
+	if (n >= sizeof st->comm)
+		n = sizeof st->comm - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+	const char *p = close + 2;
+	/* Fields after comm, numbered from 3 (state) as in proc(5). */
+	unsigned long long f[52] = { 0 };
+	char state = *p;
+	p += 1;
+	int i = 4;
+	while (*p && i < 52) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		char *end;
+		f[i] = strtoull(p, &end, 10);
+		if (end == p) { /* negative numbers: strtoull takes them, so only junk gets here */
+			while (*p && *p != ' ')
+				p++;
+		} else {
+			p = end;
+		}
+		i++;
+	}
+	st->state = state;
+	st->minflt = f[10];
+	st->majflt = f[12];
+	st->utime = f[14];
+	st->stime = f[15];
+	st->num_threads = (long)f[20];
+	st->starttime = f[22];
+	st->vsize = f[23];
+	st->rss_pages = f[24];
+	st->processor = (int)f[39];
+	return 0;
+}
+
+int proc_task_stat_read(pid_t pid, pid_t tid, struct proc_task_stat *st)
+{
+	char path[64], buf[1024];
+	if (tid > 0)
+		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (util_read_small(path, buf, sizeof buf) < 0)
+		return -1;
+	if (parse_stat(buf, st) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int proc_stat_read(pid_t pid, struct proc_task_stat *st)
+{
+	return proc_task_stat_read(pid, 0, st);
+}
+
+int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	memset(sc, 0, sizeof *sc);
+	if (util_read_small(path, buf, sizeof buf) < 0)
+		return -1;
+	if (strncmp(buf, "running", 7) == 0) {
+		sc->running = true;
+		sc->nr = -1;
+		return 0;
+	}
+	char *p = buf, *end;
+	sc->nr = strtol(p, &end, 10);
+	if (end == p) {
+		errno = EINVAL;
+		return -1;
+	}
+	p = end;
+	if (sc->nr == -1) {
+		/* "-1 SP PC": blocked, but not in a system call. */
+		sc->sp = strtoull(p, &end, 16);
+		sc->pc = strtoull(end, &end, 16);
+		return 0;
+	}
+	for (int i = 0; i < 6; i++) {
+		sc->args[i] = strtoull(p, &end, 16);
+		p = end;
+	}
+	sc->sp = strtoull(p, &end, 16);
+	p = end;
+	sc->pc = strtoull(p, &end, 16);
+	return 0;
+}
+
+int proc_task_wchan_read(pid_t pid, pid_t tid, char *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/wchan", (int)pid, (int)tid);
+	if (util_read_small(path, buf, n) < 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	if (strcmp(buf, "0") == 0)
+		buf[0] = '\0';
+	return 0;
+}
+
+long proc_clk_tck(void)
+{
+	static long tck;
+	if (!tck) {
+		tck = sysconf(_SC_CLK_TCK);
+		if (tck <= 0)
+			tck = 100;
+	}
+	return tck;
+}
+
+const char *proc_access_hint(int err)
+{
+	switch (err) {
+	case ESRCH:
+	case ENOENT:
+		return "no such process (check the pid: ps -p PID)";
+	case EACCES:
+	case EPERM:
+		return "permission denied: run as the target's user or as root, or grant CAP_SYS_PTRACE "
+		       "(sudo setcap cap_sys_ptrace,cap_perfmon+ep proftop); where "
+		       "/proc/sys/kernel/yama/ptrace_scope is 1, set it to 0 "
+		       "(sysctl kernel.yama.ptrace_scope=0)";
+	default:
+		return strerror(err);
+	}
+}

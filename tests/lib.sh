@@ -1,0 +1,74 @@
+# Shared helpers of the end-to-end tests (sourced).  Every test runs real fixture programs and
+# the real proftop binary; nothing here sleeps and hopes: waits are for a condition, with a limit.
+set -u
+PROFTOP="${PROFTOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/proftop}"
+TESTBIN="${TESTBIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}"
+T=$(mktemp -d /tmp/proftop-t.XXXXXX)
+FIXTURE_PIDS=""
+export GOCACHE="$T/gocache" HOME="${HOME:-$T}"
+
+cleanup() {
+	for p in $FIXTURE_PIDS; do kill -KILL "$p" 2>/dev/null; done
+	[ -n "${TMUX_SOCK:-}" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+# wait_for COND_CMD TIMEOUT_S: poll a condition every 20 ms until true or the time is up.
+wait_for() {
+	local cond="$1" limit="${2:-10}" end=$(( $(date +%s%N) + ${2:-10} * 1000000000 ))
+	while ! eval "$cond"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+}
+
+# start_fixture NAME [ARGS...]: start tests/bin/NAME, wait for its "ready"/"deadlocked" line.
+# Sets FIX_PID and FIX_LINE (that line); the fixture's stdout is in $T/NAME.out.
+start_fixture() {
+	local name="$1"; shift
+	local out="$T/$name.out"
+	"$TESTBIN/$name" "$@" >"$out" 2>"$T/$name.err" &
+	FIX_PID=$!
+	FIXTURE_PIDS="$FIXTURE_PIDS $FIX_PID"
+	wait_for "grep -qE '^(ready|deadlocked)' '$out'" 20 ||
+		fail "fixture $name did not get ready: $(cat "$out" "$T/$name.err")"
+	FIX_LINE=$(grep -E '^(ready|deadlocked)' "$out" | head -1)
+}
+
+# fact KEY: value of KEY=VALUE on the fixture's ready line.
+fact() { echo "$FIX_LINE" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# assert_untraced PID: the process is neither traced nor stopped, and still alive.
+assert_untraced() {
+	local pid="$1" tp st
+	[ -d "/proc/$pid" ] || fail "process $pid is gone"
+	tp=$(awk '/^TracerPid/{print $2}' "/proc/$pid/status")
+	[ "$tp" = 0 ] || fail "process $pid still traced by $tp"
+	for t in /proc/"$pid"/task/*; do
+		st=$(awk '/^State/{print $2}' "$t/status" 2>/dev/null)
+		tp=$(awk '/^TracerPid/{print $2}' "$t/status" 2>/dev/null)
+		case "$st" in t|T) fail "thread $(basename "$t") of $pid left stopped ($st)";; esac
+		[ -z "$tp" ] || [ "$tp" = 0 ] || fail "thread $(basename "$t") of $pid traced by $tp"
+	done
+}
+
+# cpu_ticks PID: utime+stime of the process, to check it keeps making progress.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# assert_progress PID: the process uses CPU over the next moment (it is not frozen).
+assert_progress() {
+	local a b
+	a=$(cpu_ticks "$1")
+	wait_for "[ \$(cpu_ticks $1) -gt $a ]" 5 || fail "process $1 made no progress"
+}
+
+# folded_count FILE FUNC: samples whose stack contains FUNC as a frame (folded format).
+folded_count() {
+	awk -v f="$2" '{ n = $NF; $NF = ""; k = split($0, fr, ";");
+		for (i = 1; i <= k; i++) { g = fr[i]; sub(/ +$/, "", g); if (g == f) { s += n; break } } }
+		END { print s + 0 }' "$1"
+}

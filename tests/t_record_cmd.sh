@@ -1,0 +1,34 @@
+# `record -- CMD` starts the command, profiles it until it exits, and writes JSON that parses,
+# with the tree, the threads and the top functions documented in proftop(1).
+. "$(dirname "$0")/lib.sh"
+# hotspots runs forever; `timeout` ends it after 2 s (the profiled command is timeout's child,
+# so use the fixture directly and end it from outside once it is ready).
+"$PROFTOP" record -F 499 --format json -o "$T/c.json" -- "$TESTBIN/hotspots" >"$T/out" 2>"$T/err" &
+rec=$!
+wait_for "grep -q '^ready' '$T/out'" 10 || fail "command did not start: $(cat "$T/err")"
+pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$T/out")
+FIXTURE_PIDS="$FIXTURE_PIDS $pid"
+wait_for "[ \$(cpu_ticks $pid) -gt 100 ]" 10
+kill -TERM "$pid"
+wait "$rec" || fail "record -- CMD failed: $(cat "$T/err")"
+python3 - "$T/c.json" <<'PY' || fail "bad JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["comm"] == "hotspots", d["comm"]
+assert d["samples"] > 50, d["samples"]
+names = [t["name"] for t in d["threads"]]
+assert any(n.startswith("worker-") for n in names), names
+top = {f["function"]: f for f in d["top_functions"]}
+# mix_step is inlined into both burn functions: it has the self time, burn_hot the total.
+hot, cold = top["burn_hot"], top["burn_cold"]
+assert hot["file"].endswith("hotspots.c") and hot["line"] > 0, hot
+assert 2.5 <= hot["total"] / cold["total"] <= 3.5, (hot, cold)
+assert top["mix_step"]["self_pct"] > 50, top["mix_step"]
+def walk(n, path):
+    if n["function"] == "burn_hot":
+        assert "worker_main" in path, path
+        return n["total"]
+    return sum(walk(c, path + [n["function"]]) for c in n.get("children", []))
+assert walk(d["tree"], []) > 0
+assert d["tree"]["total"] == d["samples"]
+PY
