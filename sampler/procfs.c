@@ -164,6 +164,21 @@ int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc)
 	return 0;
 }
 
+int proc_task_runtime_ns(pid_t pid, pid_t tid, uint64_t *ns)
+{
+	char path[64], buf[128];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if (util_read_small(path, buf, sizeof buf) < 0)
+		return -1;
+	char *end;
+	*ns = strtoull(buf, &end, 10);
+	if (end == buf) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 int proc_task_wchan_read(pid_t pid, pid_t tid, char *buf, size_t n)
 {
 	char path[64];

@@ -42,6 +42,9 @@ struct proc_syscall {
 };
 int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc);
 
+/* CPU time the thread has run, in ns (first field of /proc/PID/task/TID/schedstat). */
+int proc_task_runtime_ns(pid_t pid, pid_t tid, uint64_t *ns);
+
 /* /proc/PID/task/TID/wchan into buf ("" when 0). */
 int proc_task_wchan_read(pid_t pid, pid_t tid, char *buf, size_t n);
 

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ptrace.h>
+#include <sys/signalfd.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,7 +24,6 @@
 #include "procfs.h"
 #include "util.h"
 
-#define STOP_WAIT_NS 20000000ull    /* give up waiting for a sample stop after 20 ms */
 #define DETACH_WAIT_NS 200000000ull /* and for the stop needed to detach after 200 ms */
 
 enum pt_state {
@@ -36,11 +37,16 @@ struct pt_thread {
 	enum pt_state state;
 	bool want_sample;
 	bool gone;
+	bool seen;           /* runtime below has been read once */
+	uint64_t runtime_ns; /* CPU time at the last tick (schedstat) */
+	uint64_t credit_ns;  /* CPU time run since its last sample */
+	uint64_t weight_ns;  /* what the pending sample stands for */
 };
 
 struct pt_priv {
 	struct pt_thread *t; /* sorted by tid */
 	size_t n, cap;
+	int chld_fd;         /* signalfd of SIGCHLD: wakes us the moment a tracee stops */
 	uint64_t tick_ns;
 	struct sample smp;
 };
@@ -107,7 +113,7 @@ static void pt_take_sample(struct sampler *s, struct pt_priv *p, struct pt_threa
 	smp->tid = t->tid;
 	smp->flags = 0;
 	smp->time_ns = util_now_ns();
-	smp->weight_ns = 1000000000ull / (uint64_t)s->cfg.rate_hz;
+	smp->weight_ns = t->weight_ns;
 	if (sampler_unwind_live(s, &regs, smp) > 0)
 		sampler_emit(s, smp);
 	else
@@ -165,31 +171,15 @@ static void pt_reap(struct sampler *s, struct pt_priv *p)
 	}
 }
 
-static bool pt_any_interrupted(const struct pt_priv *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (p->t[i].state == PT_INTERRUPTED && !p->t[i].gone)
-			return true;
-	return false;
-}
-
-/* Wait (polling, bounded) until every interrupted thread has stopped and been handled. */
-static void pt_wait_stops(struct sampler *s, struct pt_priv *p, uint64_t limit_ns)
-{
-	uint64_t deadline = util_now_ns() + limit_ns;
-	for (;;) {
-		pt_reap(s, p);
-		if (!pt_any_interrupted(p) || util_now_ns() > deadline)
-			break;
-		struct timespec ts = { 0, 20000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
 static int pt_open(struct sampler *s, const pid_t *tids, int n, char **cause)
 {
 	struct pt_priv *p = xcalloc(1, sizeof *p);
 	s->priv = p;
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	p->chld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	for (int i = 0; i < n; i++) {
 		if (pt_seize(p, tids[i], p->n) == 0 || errno == ESRCH)
 			continue;
@@ -237,18 +227,32 @@ static void pt_sync(struct sampler *s, const pid_t *tids, int n)
 	pt_remove_gone(p);
 }
 
+/*
+ * Which threads to sample: like perf's cpu-clock, one sample per period of CPU time.  Each tick
+ * adds the CPU time a thread ran since the last tick (schedstat) to its credit; a thread with a
+ * period's worth is interrupted and sampled.  A runnable thread waiting for a CPU earns nothing,
+ * so contention does not inflate it (the scheduler state 'R' alone would).
+ */
 static void pt_tick(struct sampler *s, uint64_t now_ns, const pid_t *tids, const char *states,
 		    int n)
 {
+	(void)tids;
+	(void)states;
+	(void)n;
 	struct pt_priv *p = s->priv;
+	uint64_t period = 1000000000ull / (uint64_t)s->cfg.rate_hz;
 	p->tick_ns = now_ns;
 	pt_reap(s, p);
-	bool sent = false;
-	for (int i = 0; i < n; i++) {
-		if (states[i] != 'R')
+	for (size_t i = 0; i < p->n; i++) {
+		struct pt_thread *t = &p->t[i];
+		uint64_t rt;
+		if (t->gone || proc_task_runtime_ns(s->cfg.pid, t->tid, &rt) < 0)
 			continue;
-		struct pt_thread *t = pt_find(p, tids[i]);
-		if (!t || t->state != PT_RUNNING)
+		if (t->seen && rt > t->runtime_ns)
+			t->credit_ns += rt - t->runtime_ns;
+		t->seen = true;
+		t->runtime_ns = rt;
+		if (t->state != PT_RUNNING || t->credit_ns < period)
 			continue;
 		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
 			if (errno == ESRCH)
@@ -257,19 +261,41 @@ static void pt_tick(struct sampler *s, uint64_t now_ns, const pid_t *tids, const
 		}
 		t->state = PT_INTERRUPTED;
 		t->want_sample = true;
-		sent = true;
+		/* One period per sample; what is left over is paid by the next ticks, so a late
+		 * loop catches up.  Beyond a few periods of backlog, samples are lost. */
+		t->weight_ns = period;
+		t->credit_ns -= period;
+		if (t->credit_ns > 8 * period) {
+			s->stats.lost += t->credit_ns / period - 8;
+			t->credit_ns = 8 * period;
+		}
 	}
-	if (sent)
-		pt_wait_stops(s, p, STOP_WAIT_NS);
+	/* The stops arrive as SIGCHLD on chld_fd, which the event loop polls: samples are taken
+	 * in drain() the moment each thread stops, so a thread waiting for a CPU does not hold
+	 * up the loop or the other threads' samples. */
 	pt_remove_gone(p);
+}
+
+static int pt_pollfds(struct sampler *s, struct pollfd *fds, int max)
+{
+	struct pt_priv *p = s->priv;
+	if (p->chld_fd < 0 || max < 1)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = p->chld_fd, .events = POLLIN };
+	return 1;
 }
 
 static int pt_drain(struct sampler *s, sampler_sample_fn fn, void *arg)
 {
 	(void)fn;
 	(void)arg;
-	/* Samples were queued by tick; here only keep traced threads moving (signals, stops). */
-	pt_reap(s, s->priv);
+	struct pt_priv *p = s->priv;
+	struct signalfd_siginfo si;
+	while (p->chld_fd >= 0 && read(p->chld_fd, &si, sizeof si) == (ssize_t)sizeof si)
+		;
+	/* Take the samples of threads that stopped, keep the others moving (signals, stops).
+	 * Samples go to the queue, which sampler_drain() delivers next time round. */
+	pt_reap(s, p);
 	return 0;
 }
 
@@ -323,6 +349,8 @@ static void pt_close(struct sampler *s)
 		}
 	} while (left && util_now_ns() < deadline);
 	/* Threads that never stopped are exiting; the kernel releases them when we exit. */
+	if (p->chld_fd >= 0)
+		close(p->chld_fd);
 	free(p->t);
 	free(p);
 	s->priv = NULL;
@@ -332,7 +360,7 @@ const struct sampler_ops sampler_ptrace_ops = {
 	.name = "ptrace",
 	.open = pt_open,
 	.sync = pt_sync,
-	.pollfds = NULL,
+	.pollfds = pt_pollfds,
 	.polled = NULL,
 	.tick = pt_tick,
 	.drain = pt_drain,

@@ -180,7 +180,8 @@ int sampler_tick(struct sampler *s, uint64_t now_ns)
 	}
 	if (!s->ops->tick && !s->cfg.idle)
 		return 0;
-	read_states(s);
+	if (s->cfg.idle)
+		read_states(s);
 	if (s->ops->tick)
 		s->ops->tick(s, now_ns, s->tids, s->states, s->ntids);
 	if (s->cfg.idle)
@@ -197,7 +198,7 @@ void sampler_emit(struct sampler *s, const struct sample *smp)
 
 int sampler_drain(struct sampler *s, sampler_sample_fn fn, void *arg)
 {
-	int n = 0;
+	int n = s->ops->drain ? s->ops->drain(s, fn, arg) : 0;
 	for (size_t i = 0; i < s->nqueue; i++, n++) {
 		s->stats.samples++;
 		if (s->queue[i].flags & SAMPLE_IDLE)
@@ -205,8 +206,6 @@ int sampler_drain(struct sampler *s, sampler_sample_fn fn, void *arg)
 		fn(arg, &s->queue[i]);
 	}
 	s->nqueue = 0;
-	if (s->ops->drain)
-		n += s->ops->drain(s, fn, arg);
 	return n;
 }
 

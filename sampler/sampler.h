@@ -97,7 +97,7 @@ struct sampler {
 	struct sample *queue; /* samples taken in tick(), delivered by drain() */
 	size_t nqueue, capqueue;
 	pid_t *tids;          /* the target's threads at the last scan */
-	char *states;         /* their scheduler states (R, S, D...) at the last tick */
+	char *states;         /* their scheduler states (R, S, D...) at the last tick (--idle) */
 	int ntids;
 	size_t captids;
 	uint64_t last_scan_ns, last_tick_ns;
@@ -128,7 +128,7 @@ const struct sampler_stats *sampler_stats(const struct sampler *s);
 void sampler_close(struct sampler *s);
 
 /* Internal helpers shared by the backends (sampler.c). */
-/* Queue a sample taken during tick(); sampler_drain() delivers queued samples first. */
+/* Queue a sample taken during tick() or the backend's drain(); sampler_drain() delivers it. */
 void sampler_emit(struct sampler *s, const struct sample *smp);
 /* Unwind a thread of the target that is stopped or blocked, from its registers, reading its
  * stack live.  Fills smp->pc/nframes; returns nframes. */

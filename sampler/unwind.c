@@ -869,69 +869,52 @@ static enum unwind_call unwind_call_before(struct unwinder *u, uint64_t ret, uin
 	return UNWIND_CALL_NONE;
 }
 
-/* Where a call to target lands after PLT stubs ([endbr64] [bnd] jmp *slot(%rip)) and jump
- * stubs (jmp rel32), a few hops deep. */
+/* One hop through a stub at target: a PLT entry ([endbr64] [bnd] jmp *slot(%rip): the function
+ * its GOT slot holds) or a jump stub (jmp rel32).  False when target is not a stub. */
+static bool unwind_stub_hop(struct unwinder *u, uint64_t target, uint64_t *next)
+{
+	uint8_t b[16];
+	if (!unwind_read(u, target, b, sizeof(b)))
+		return false;
+	size_t i = 0;
+	if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+		i = 4;
+	if (b[i] == 0xf2)
+		i++;
+	int32_t disp;
+	if (b[i] == 0xff && b[i + 1] == 0x25) {
+		memcpy(&disp, b + i + 2, sizeof(disp));
+		return unwind_read(u, target + i + 6 + (uint64_t)(int64_t)disp, next, sizeof(*next));
+	}
+	if (b[i] == 0xe9) {
+		memcpy(&disp, b + i + 1, sizeof(disp));
+		*next = target + i + 5 + (uint64_t)(int64_t)disp;
+		return true;
+	}
+	return false;
+}
+
+/* Where a call to target lands after a few stub hops. */
 static uint64_t unwind_call_target(struct unwinder *u, uint64_t target)
 {
-	for (int hop = 0; hop < 4; hop++) {
-		uint8_t b[16];
-		if (!unwind_read(u, target, b, sizeof(b)))
-			break;
-		size_t i = 0;
-		if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
-			i = 4;
-		if (b[i] == 0xf2)
-			i++;
-		int32_t disp;
-		if (b[i] == 0xff && b[i + 1] == 0x25) {
-			memcpy(&disp, b + i + 2, sizeof(disp));
-			uint64_t slot = target + i + 6 + (uint64_t)(int64_t)disp, fn;
-			if (!unwind_read(u, slot, &fn, sizeof(fn)))
-				break;
-			target = fn;
-		} else if (b[i] == 0xe9) {
-			memcpy(&disp, b + i + 1, sizeof(disp));
-			target += i + 5 + (uint64_t)(int64_t)disp;
-		} else {
-			break;
-		}
-	}
+	for (int hop = 0; hop < 4 && unwind_stub_hop(u, target, &target); hop++)
+		;
 	return target;
 }
 
-/* Whether a call to target reaches fn: directly, through PLT stubs ([endbr64] [bnd] jmp
- * *slot(%rip): the function its GOT slot holds) and jump stubs (jmp rel32), or by a jump to fn
- * within the first 64 bytes of the function called (split functions such as "f.part.0", thunks,
- * tail calls at entry).  The jump must hit fn exactly, so a byte pattern is enough. */
+/* Whether a call to target reaches fn: directly, through stubs, or by a jump to fn within the
+ * first 64 bytes of the function called (split functions such as "f.part.0", thunks, tail
+ * calls at entry).  The jump must hit fn exactly, so a byte pattern is enough. */
 static bool unwind_call_reaches(struct unwinder *u, uint64_t target, uint64_t fn)
 {
-	for (int hop = 0; hop < 4; hop++) {
-		if (target == fn)
-			return true;
+	for (int hop = 0; target != fn; hop++) {
+		if (hop < 4 && unwind_stub_hop(u, target, &target))
+			continue;
 		uint8_t b[64 + 6];
-		if (!unwind_read(u, target, b, 16))
-			return false;
-		size_t i = 0;
-		if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
-			i = 4;
-		if (b[i] == 0xf2)
-			i++;
-		int32_t disp;
-		if (b[i] == 0xff && b[i + 1] == 0x25) {
-			memcpy(&disp, b + i + 2, sizeof(disp));
-			uint64_t slot = target + i + 6 + (uint64_t)(int64_t)disp;
-			if (!unwind_read(u, slot, &target, sizeof(target)))
-				return false;
-			continue;
-		}
-		if (b[i] == 0xe9) {
-			memcpy(&disp, b + i + 1, sizeof(disp));
-			target += i + 5 + (uint64_t)(int64_t)disp;
-			continue;
-		}
 		if (!unwind_read(u, target, b, sizeof(b)))
 			return false;
-		for (i = 0; i < 64; i++) {
+		for (size_t i = 0; i < 64; i++) {
+			int32_t disp;
 			if (b[i] == 0xe9) {
 				memcpy(&disp, b + i + 1, sizeof(disp));
 				if (target + i + 5 + (uint64_t)(int64_t)disp == fn)
@@ -944,7 +927,7 @@ static bool unwind_call_reaches(struct unwinder *u, uint64_t target, uint64_t fn
 		}
 		return false;
 	}
-	return false;
+	return true;
 }
 
 /*
@@ -1157,8 +1140,6 @@ int unwinder_unwind(struct unwinder *u, const struct unwind_regs *regs, const vo
 			bp = rbp;
 		}
 		have_cursor = false;
-		if (!bp_known && !(regs->valid & (1ULL << UNWIND_BP)))
-			bp_known = unwind_scan_bp(u, ip, sp, fn_start, &bp);
 
 		/* Frame-pointer step: next_bp = [bp], return address = [bp + 8]. */
 		u->stats.fp_fallbacks++;
@@ -1174,6 +1155,8 @@ int unwinder_unwind(struct unwinder *u, const struct unwind_regs *regs, const vo
 		} else if (innermost && !fn_start && unwind_leaf_ret(u, ip, sp, &ret_addr)) {
 			nsp = sp + 8; /* rbp untouched: still the caller's */
 		} else {
+			if (!bp_known && !(regs->valid & (1ULL << UNWIND_BP)))
+				bp_known = unwind_scan_bp(u, ip, sp, fn_start, &bp);
 			if (!bp_known || bp == 0) {
 				/* bp == 0 ends a frame-pointer chain; after a DWARF failure it is
 				 * only rbp used as a general register. */

@@ -244,7 +244,10 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 				exp = 0;
 		}
 		if (a->sampler && !a->target_gone && now >= next_tick) {
-			next_tick = now + tick_ns;
+			/* Keep the tick grid (no drift from our own latency); skip ticks we missed. */
+			next_tick += tick_ns;
+			if (next_tick <= now)
+				next_tick = now + tick_ns;
 			if (sampler_tick(a->sampler, now) < 0)
 				a->target_gone = true;
 			uint64_t t2 = sampler_interval_ns(a->sampler);
@@ -261,7 +264,9 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 				stop = true;
 		}
 		if (now >= next_refresh || stop) {
-			next_refresh = now + refresh_ns;
+			next_refresh += refresh_ns;
+			if (next_refresh <= now)
+				next_refresh = now + refresh_ns;
 			profile_expire(a->prof, now);
 			if (now > a->rate_mark_ns + 500000000ull) {
 				a->sample_rate = (double)(a->samples_seen - a->rate_mark_samples) * 1e9 /

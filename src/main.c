@@ -263,6 +263,8 @@ static int cmd_record(struct app_options *opt)
 int main(int argc, char **argv)
 {
 	util_crash_handlers_install();
+	/* Never let libdwfl fetch debug info over the network while a target waits on us. */
+	unsetenv("DEBUGINFOD_URLS");
 	struct app_options opt = {
 		.rate_hz = 99,
 		.mode = SAMPLER_AUTO,

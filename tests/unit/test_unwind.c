@@ -344,6 +344,19 @@ struct test_child {
 	int ready_r, block_w;
 };
 
+/* Kill and reap the child, close our pipe ends. */
+static void child_stop(struct test_child *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	close(c->ready_r);
+	close(c->block_w);
+	c->pid = 0;
+}
+
 /* Fork a child running the chain; returns once it has reached the leaf. */
 static int child_start(struct test_child *c, int mode, int variant)
 {
@@ -358,8 +371,13 @@ static int child_start(struct test_child *c, int mode, int variant)
 	fflush(stdout);
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		close(block[0]);
+		close(block[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		/* Die with the test, whatever kills it (a spinning orphan would burn a CPU). */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -381,21 +399,11 @@ static int child_start(struct test_child *c, int mode, int variant)
 	c->block_w = block[1];
 	char b;
 	struct pollfd pfd = { .fd = c->ready_r, .events = POLLIN };
-	if (poll(&pfd, 1, 10000) != 1 || read(c->ready_r, &b, 1) != 1)
+	if (poll(&pfd, 1, 10000) != 1 || read(c->ready_r, &b, 1) != 1) {
+		child_stop(c);
 		return -1;
-	return 0;
-}
-
-static void child_stop(struct test_child *c)
-{
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		while (waitpid(c->pid, NULL, __WALL) < 0 && errno == EINTR)
-			;
 	}
-	close(c->ready_r);
-	close(c->block_w);
-	c->pid = 0;
+	return 0;
 }
 
 /* Read the child's /proc/PID/task/PID/syscall once it is blocked in read(2). */
