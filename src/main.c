@@ -244,6 +244,7 @@ static int cmd_record(struct app_options *opt)
 	app_run(&a, &h, true);
 	/* Detach before writing: the target runs free while we symbolize and compress. */
 	app_drain(&a);
+	uint64_t lost = sampler_stats(a.sampler)->lost;
 	sampler_close(a.sampler);
 	a.sampler = NULL;
 	int rc = 0;
@@ -253,8 +254,11 @@ static int cmd_record(struct app_options *opt)
 		free(cause);
 		rc = 1;
 	} else {
-		fprintf(stderr, "proftop: wrote %llu samples to %s%s\n", (unsigned long long)n,
-			opt->output, a.target_gone ? " (the target exited)" : "");
+		char lostbuf[64] = "";
+		if (lost)
+			snprintf(lostbuf, sizeof lostbuf, ", %llu lost", (unsigned long long)lost);
+		fprintf(stderr, "proftop: wrote %llu samples%s to %s%s\n", (unsigned long long)n,
+			lostbuf, opt->output, a.target_gone ? " (the target exited)" : "");
 	}
 	app_done(&a);
 	return rc;
