@@ -28,6 +28,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Fixture programs: ground truth for the end-to-end tests.  Each has its own flags.
 FIX_C     := $(wildcard tests/fixtures/*.c)
 FIX_BINS  := $(FIX_C:tests/fixtures/%.c=tests/bin/%)
+FIX_CXX   := $(wildcard tests/fixtures/*.cc)
+FIX_BINS  += $(FIX_CXX:tests/fixtures/%.cc=tests/bin/%)
 FIX_GO    := $(wildcard tests/fixtures/go/*/main.go)
 FIX_GOBINS := $(FIX_GO:tests/fixtures/go/%/main.go=tests/bin/go-%)
 
@@ -58,6 +60,9 @@ FIX_CFLAGS = -std=gnu11 -O2 -g -pthread -fno-omit-frame-pointer
 tests/bin/%: tests/fixtures/%.c
 	@mkdir -p tests/bin
 	$(CC) $(FIX_CFLAGS) $(shell sed -n 's/^.*FIXTURE_CFLAGS: *//p' $<) -o $@ $< -lm
+tests/bin/%: tests/fixtures/%.cc
+	@mkdir -p tests/bin
+	$(CXX) -std=c++17 -O2 -g -pthread -fno-omit-frame-pointer -o $@ $<
 $(FIX_BINS): $(wildcard tests/fixtures/*.h)
 tests/bin/hotspots_nofp: tests/fixtures/hotspots.c
 tests/bin/go-%: tests/fixtures/go/%/main.go

@@ -33,6 +33,7 @@ start_fixture() {
 	local out="$T/$name.out"
 	"$TESTBIN/$name" "$@" >"$out" 2>"$T/$name.err" &
 	FIX_PID=$!
+	disown "$FIX_PID"   # killed at the end by cleanup; no job-control noise in the log
 	FIXTURE_PIDS="$FIXTURE_PIDS $FIX_PID"
 	wait_for "grep -qE '^(ready|deadlocked)' '$out'" 20 ||
 		fail "fixture $name did not get ready: $(cat "$out" "$T/$name.err")"
