@@ -37,8 +37,9 @@ FIX_GOBINS := $(FIX_GO:tests/fixtures/go/%/main.go=tests/bin/go-%)
 
 all: proftop
 
+# Replace by rename: a running ./proftop (a test, a demo) keeps its old file.
 proftop: $(B)/proftop
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(B)/proftop: $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LIBS)
@@ -94,8 +95,13 @@ demo: deps
 	@$(MAKE) --no-print-directory proftop fixtures
 	@./tests/demo.sh
 
-bench: proftop fixtures
+bench: proftop fixtures $(B)/bench/ui_draw
 	@for b in bench/*; do [ -x "$$b" ] && "$$b"; done
+
+# bench/ui's draw-time half: the TUI shell drawing into a virtual screen (see bench/ui_draw.c).
+$(B)/bench/ui_draw: bench/ui_draw.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(ALL_LIBS)
 
 install: proftop
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)/themes
@@ -106,4 +112,4 @@ install: proftop
 clean:
 	rm -rf build build-san proftop tests/bin
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(B)/bench/ui_draw.d

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,6 +106,17 @@ static double sched_now_ms(void)
 	return sched_exec_start("/proc/thread-self/sched");
 }
 
+uint64_t thread_switches(pid_t pid, pid_t tid)
+{
+	char path[96], buf[128];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	unsigned long long run, wait, slices;
+	if (util_read_small(path, buf, sizeof buf) > 0 &&
+	    sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) == 3)
+		return slices;
+	return UINT64_MAX;
+}
+
 /* Fill the facts of a thread that is off CPU. */
 static void fact_blocked(pid_t pid, struct thread_fact *f, double now_ms)
 {
@@ -110,13 +125,8 @@ static void fact_blocked(pid_t pid, struct thread_fact *f, double now_ms)
 	if (!f->has_syscall)
 		return;
 	proc_task_wchan_read(pid, f->tid, f->wchan, sizeof f->wchan);
-	char path[96], buf[128];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)f->tid);
-	if (util_read_small(path, buf, sizeof buf) > 0) {
-		unsigned long long run, wait, slices;
-		if (sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) == 3)
-			f->switches = slices;
-	}
+	f->switches = thread_switches(pid, f->tid);
+	char path[96];
 	if (now_ms >= 0) {
 		snprintf(path, sizeof path, "/proc/%d/task/%d/sched", (int)pid, (int)f->tid);
 		double start = sched_exec_start(path);
@@ -175,6 +185,80 @@ int thread_reader_scan(struct thread_reader *r, struct thread_scan *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* Search an open libc file for its banner's version; 0 with buf filled, -1 if none. */
+static int libc_file_version(int fd, char *buf, size_t n)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return -1;
+	void *img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED)
+		return -1;
+	static const char key[] = "release version ";
+	const char *p = memmem(img, (size_t)st.st_size, key, sizeof key - 1);
+	int rc = -1;
+	if (p) {
+		p += sizeof key - 1;
+		const char *end = (const char *)img + st.st_size;
+		size_t k = 0;
+		while (p < end && k + 1 < n && ((*p >= '0' && *p <= '9') || *p == '.'))
+			buf[k++] = *p++;
+		while (k && buf[k - 1] == '.')
+			k--; /* the banner ends "2.36." */
+		buf[k] = '\0';
+		rc = k ? 0 : -1;
+	}
+	munmap(img, (size_t)st.st_size);
+	return rc;
+}
+
+int thread_libc_version(pid_t pid, char *buf, size_t n)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	char *maps = util_read_file(path, NULL);
+	if (!maps)
+		return -1;
+	int rc = -1;
+	for (char *line = maps, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		unsigned long long lo, hi;
+		int off = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || !off)
+			continue;
+		const char *file = line + off;
+		const char *base = strrchr(file, '/');
+		base = base ? base + 1 : file;
+		bool is_libc = !strncmp(base, "libc.so.", 8) ||
+			       (!strncmp(base, "libc-", 5) && strstr(base, ".so"));
+		if (file[0] != '/' || !is_libc)
+			continue;
+		rc = 0;
+		snprintf(buf, n, "unknown");
+		/* The mapped file itself (deleted, or in another mount namespace), then by path. */
+		snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)pid, lo, hi);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, file);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd < 0)
+			fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (libc_file_version(fd, buf, n) == 0)
+				rc = 1;
+			else
+				snprintf(buf, n, "unknown");
+			close(fd);
+		}
+		break;
+	}
+	free(maps);
+	return rc;
 }
 
 const char *thread_state_word(char state)
@@ -305,6 +389,8 @@ int thread_stack_blocked(struct unwinder *u, const struct thread_fact *f, uint64
 
 /* ---- one thread, stopped alone ---- */
 
+#define STOP_SPIN_NS 1000000ull /* poll for stops without sleeping this long */
+
 /* Threads we interrupted that did not stop in time: detached as soon as they stop. */
 static pid_t stop_pending[64];
 static size_t nstop_pending;
@@ -352,66 +438,106 @@ static void regs_from_user(const struct user_regs_struct *ur, struct unwind_regs
 	regs->r[UNWIND_R15] = ur->r15;
 }
 
-int thread_stack_stop(struct unwinder *u, pid_t tid, uint64_t limit_ns, struct unwind_regs *regs,
-		      uint64_t *pcs, int max, bool *truncated)
+/* A stopped thread: registers, stack, detach. */
+static void stop_take(struct unwinder *u, struct thread_stop *t, int sig)
 {
-	stop_pending_flush();
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
-		return -1;
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-		int e = errno;
-		/* Not stopped, so PTRACE_DETACH cannot work yet: wait for the exit status. */
-		waitpid(tid, NULL, __WALL | WNOHANG);
-		errno = e;
-		return -1;
-	}
-	uint64_t deadline = util_now_ns() + limit_ns;
-	int detach_sig = 0;
-	for (;;) {
-		int status;
-		pid_t w = waitpid(tid, &status, __WALL | WNOHANG);
-		if (w < 0 && errno != EINTR) {
-			errno = ESRCH;
-			return -1;
-		}
-		if (w == tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
-			errno = ESRCH;
-			return -1;
-		}
-		if (w == tid && WIFSTOPPED(status)) {
-			if ((status >> 16) == PTRACE_EVENT_STOP)
-				break; /* our interrupt, or a group stop: either way it is stopped */
-			/* A signal on its way: let it be delivered; our interrupt stays pending. */
-			if (ptrace(PTRACE_CONT, tid, 0, (void *)(intptr_t)WSTOPSIG(status)) < 0) {
-				detach_sig = WSTOPSIG(status);
-				break;
-			}
-			continue;
-		}
-		if (util_now_ns() > deadline) {
-			if (nstop_pending < UTIL_ARRAY_LEN(stop_pending))
-				stop_pending[nstop_pending++] = tid;
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		struct timespec ts = { 0, 20000 };
-		nanosleep(&ts, NULL);
-	}
-	int n = 0;
+	uint64_t seen = util_now_ns();
 	struct user_regs_struct ur;
-	struct unwind_regs tmp;
-	if (!regs)
-		regs = &tmp;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &ur) == 0) {
-		regs_from_user(&ur, regs);
-		if (max > 0) {
-			n = unwinder_unwind(u, regs, NULL, 0, regs->r[UNWIND_SP], pcs, max, truncated);
-			if (n < 0)
-				n = 0;
+	t->n = 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &ur) == 0) {
+		regs_from_user(&ur, &t->regs);
+		if (t->max > 0 && t->pcs) {
+			int k = unwinder_unwind(u, &t->regs, NULL, 0, t->regs.r[UNWIND_SP], t->pcs,
+						t->max, &t->truncated);
+			t->n = k > 0 ? k : 0;
 		}
 	} else {
-		memset(regs, 0, sizeof *regs);
+		t->n = -1;
+		t->err = errno;
 	}
-	ptrace(PTRACE_DETACH, tid, 0, (void *)(intptr_t)detach_sig);
-	return n;
+	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(intptr_t)sig);
+	uint64_t now = util_now_ns();
+	t->stopped_ns = now - t->stopped_ns;
+	t->held_ns = now - seen;
+}
+
+void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uint64_t limit_ns)
+{
+	stop_pending_flush();
+	size_t pending = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct thread_stop *t = &v[i];
+		t->n = -1;
+		t->err = 0;
+		t->truncated = false;
+		t->stopped_ns = t->held_ns = 0;
+		memset(&t->regs, 0, sizeof t->regs);
+		if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) < 0) {
+			t->err = errno;
+			continue;
+		}
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
+			/* Seized but already gone: nothing to detach from. */
+			t->err = ESRCH;
+			waitpid(t->tid, NULL, __WALL | WNOHANG);
+			continue;
+		}
+		t->err = EINPROGRESS;
+		t->stopped_ns = util_now_ns(); /* until stop_take() */
+		pending++;
+	}
+	uint64_t deadline = util_now_ns() + limit_ns;
+	uint64_t spin_until = util_now_ns() + STOP_SPIN_NS;
+	while (pending) {
+		for (size_t i = 0; i < n; i++) {
+			struct thread_stop *t = &v[i];
+			if (t->err != EINPROGRESS)
+				continue;
+			int status;
+			pid_t w = waitpid(t->tid, &status, __WALL | WNOHANG);
+			if (w == 0 || (w < 0 && errno == EINTR))
+				continue;
+			if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+				t->err = ESRCH;
+				t->stopped_ns = 0;
+				pending--;
+				continue;
+			}
+			if (!WIFSTOPPED(status))
+				continue;
+			if ((status >> 16) == PTRACE_EVENT_STOP) {
+				/* Our interrupt, or a group stop: either way it is stopped now. */
+				t->err = 0;
+				stop_take(u, t, 0);
+				pending--;
+				continue;
+			}
+			/* A signal on its way: deliver it; our interrupt stays pending. */
+			if (ptrace(PTRACE_CONT, t->tid, 0, (void *)(intptr_t)WSTOPSIG(status)) < 0) {
+				t->err = 0;
+				stop_take(u, t, WSTOPSIG(status));
+				pending--;
+			}
+		}
+		if (!pending)
+			break;
+		if (util_now_ns() > deadline) {
+			for (size_t i = 0; i < n; i++) {
+				if (v[i].err != EINPROGRESS)
+					continue;
+				v[i].err = ETIMEDOUT;
+				v[i].stopped_ns = 0;
+				if (nstop_pending < UTIL_ARRAY_LEN(stop_pending))
+					stop_pending[nstop_pending++] = v[i].tid;
+			}
+			break;
+		}
+		/* A running thread stops within microseconds once it has a CPU: poll without
+		 * sleeping for a moment (each of our sleeps could cost it a scheduler latency of
+		 * stop on a loaded machine), then gently. */
+		if (util_now_ns() > spin_until) {
+			struct timespec ts = { 0, 20000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 }

@@ -7,8 +7,9 @@
  * names, the scheduler states and the CPU ticks; /proc/PID/task/TID/{syscall,wchan,sched} for
  * blocked threads (the syscall, its arguments, sp and pc; the kernel function it sleeps in; when
  * it last ran and how often it has been switched in).  Nothing here stops or traces anything,
- * except thread_stack_stop(), which stops ONE running thread for the time of an unwind
- * (PTRACE_SEIZE + PTRACE_INTERRUPT + PTRACE_GETREGS + PTRACE_DETACH): never the whole process.
+ * except thread_stacks_stop(), which stops given running threads, each alone and only for the time
+ * of its own unwind (PTRACE_SEIZE + PTRACE_INTERRUPT + PTRACE_GETREGS + PTRACE_DETACH): never the
+ * whole process, never a blocked thread that does not need it.
  *
  * Order of calls: thread_reader_new() -> thread_reader_scan() as often as wanted ->
  * thread_reader_free().  A scan owns its arrays; thread_scan_done() frees them.
@@ -62,6 +63,17 @@ void thread_scan_done(struct thread_scan *s);
 /* The fact of tid in s, NULL when s has no such thread.  Binary search. */
 const struct thread_fact *thread_scan_find(const struct thread_scan *s, pid_t tid);
 
+/*
+ * The version of the glibc mapped in pid ("2.36"), read from the banner string of its libc.so
+ * file ("... release version 2.36."), the string gnu_get_libc_version() returns in the target.
+ * Returns 1 with buf filled, 0 when a libc.so is mapped but its version cannot be read (buf
+ * "unknown"), -1 when the process maps no glibc (static binaries, Go, musl).
+ */
+int thread_libc_version(pid_t pid, char *buf, size_t n);
+
+/* Times tid was switched in so far (/proc/PID/task/TID/schedstat), UINT64_MAX when unknown. */
+uint64_t thread_switches(pid_t pid, pid_t tid);
+
 /* "running", "sleeping", "disk", "stopped", "traced", "zombie", "dead", "idle", "parked",
  * "waking", "wakekill" or "unknown". */
 const char *thread_state_word(char state);
@@ -75,15 +87,29 @@ const char *thread_syscall_name(long nr);
 int thread_stack_blocked(struct unwinder *u, const struct thread_fact *f, uint64_t *pcs, int max,
 			 bool *truncated);
 
+/* One thread to stop for its registers and stack (thread_stacks_stop). */
+struct thread_stop {
+	pid_t tid;               /* in */
+	uint64_t *pcs;           /* in: where to unwind to (NULL with max 0: registers only) */
+	int max;                 /* in */
+	int n;                   /* out: pcs written (>= 0), or -1 with err set */
+	int err;                 /* out: EPERM (traced by someone else, or not allowed), ESRCH
+				    (exited), ETIMEDOUT (did not stop within the limit) */
+	bool truncated;          /* out */
+	uint64_t stopped_ns;     /* out: from PTRACE_INTERRUPT to PTRACE_DETACH, an upper bound of
+				    how long the thread was stopped (it includes the time it took
+				    to get a CPU and stop, and our delay in seeing it) */
+	uint64_t held_ns;        /* out: from seeing it stopped to PTRACE_DETACH (registers, unwind) */
+	struct unwind_regs regs; /* out: valid when n >= 0 */
+};
+
 /*
- * Stop thread tid alone (PTRACE_SEIZE + PTRACE_INTERRUPT), read its registers into *regs (if
- * not NULL), unwind its stack into pcs (if max > 0) and let it go (PTRACE_DETACH, a signal that
- * arrived meanwhile handed back; a group stop ordered by someone else kept).  The other threads
- * run on.  Returns the number of pcs (>= 0), or -1 with errno: EPERM (traced by someone else or
- * not allowed), ESRCH (exited), ETIMEDOUT (did not stop within limit_ns; it is left untraced if
- * it stops later only when this process exits or calls again).
+ * Stop each thread of v[0..n) (PTRACE_SEIZE + PTRACE_INTERRUPT, all at once), and as each one
+ * stops read its registers, unwind its stack and let it go at once (PTRACE_DETACH; a signal that
+ * arrived meanwhile is handed back, a group stop ordered by someone else is kept).  Threads not in
+ * v run on.  A thread that does not stop within limit_ns is given up (ETIMEDOUT) and detached
+ * as soon as it stops, at a later call.
  */
-int thread_stack_stop(struct unwinder *u, pid_t tid, uint64_t limit_ns, struct unwind_regs *regs,
-		      uint64_t *pcs, int max, bool *truncated);
+void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uint64_t limit_ns);
 
 #endif

@@ -35,11 +35,36 @@ static const char usage_text[] =
 	"      --format FMT       record: pprof (default), folded or json\n"
 	"  -w, --window SEC       length of the live window (default 10)\n"
 	"      --json             dump: print JSON\n"
-	"      --theme NAME       TUI colour theme (dark, light, mono or a file name)\n"
+	"      --stuck-after SEC  a lock wait longer than this is a long wait, and a Go mutex\n"
+	"                         unchanged this long is stuck (default 5)\n"
+	"      --theme NAME       TUI colours: dark (default), light, mono, a NAME.theme in\n"
+	"                         ~/.config/proftop/themes, or a file path\n"
 	"      --no-color         TUI without colours (also when NO_COLOR is set)\n"
 	"  -v, --log FILE         write diagnostics to FILE\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n"
+	"\n"
+	"Keys in the live view (views: 1 top functions, 2 flame graph, 3 threads, 4 memory):\n"
+	"  1 2 3 4                show that view\n"
+	"  Tab BTab               next / previous view\n"
+	"  Space                  pause the display (sampling goes on)\n"
+	"  w                      window: the last --window seconds, or since start\n"
+	"  r                      reset the counts\n"
+	"  + -                    raise / lower the sampling rate\n"
+	"  /                      filter: stacks through a function whose name contains a text\n"
+	"  t                      limit to one thread (again: all threads)\n"
+	"  ? F1                   help\n"
+	"  Ctrl-L                 redraw the screen\n"
+	"  q F10                  quit; the target runs on, untraced\n"
+	"  Up Down PgUp PgDn      move the cursor (top); parent / child frame (flame)\n"
+	"  Home End               first / last row (top); Home: the zoomed frame (flame)\n"
+	"  Left Right             previous / next frame at the same depth (flame)\n"
+	"  h j k l                Left Down Up Right\n"
+	"  Enter                  callers, callees and source lines (top); zoom (flame)\n"
+	"  Esc Backspace          back (top); zoom out (flame)\n"
+	"  < > F6                 sort by self, total or name (top)\n"
+	"  i                      icicle (root on top) or flame (root at the bottom)\n"
+	"  click wheel            mouse: click selects, wheel scrolls\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 usage error, 3 dump found a deadlock.\n"
 	"See proftop(1) for the views, keys and file formats.\n";
@@ -77,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "window", required_argument, NULL, 'w' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "stuck-after", required_argument, NULL, OPT_STUCK },
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 	{ "log", required_argument, NULL, 'v' },
@@ -158,6 +184,11 @@ static void parse_options(int argc, char **argv, struct app_options *opt)
 			break;
 		case OPT_JSON:
 			opt->json = true;
+			break;
+		case OPT_STUCK:
+			opt->stuck_after_s = parse_seconds_opt("--stuck-after", optarg);
+			if (opt->stuck_after_s <= 0)
+				usage_error("--stuck-after wants a positive number of seconds");
 			break;
 		case OPT_THEME:
 			opt->theme = optarg;

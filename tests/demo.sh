@@ -1,12 +1,14 @@
 #!/bin/bash
 # make demo: start the demo target (tests/bin/hotspots: worker threads with known hot functions)
-# and watch it with proftop.  On a terminal this is the live TUI (q quits); otherwise a 5 s
-# record whose top functions are printed.  The demo target is stopped at the end either way.
+# and watch it with proftop.  On a terminal this is the live TUI (q quits; DEMO_RECORD=1 asks
+# for the other way); otherwise a 5 s record whose top functions are printed.  The demo target
+# is stopped at the end either way.
 cd "$(dirname "$0")/.." || exit 1
 ./tests/bin/hotspots --threads 3 >/dev/null &
 target=$!
 trap 'kill $target 2>/dev/null' EXIT
-if [ -t 0 ] && [ -t 1 ] && ./proftop --help | grep -q '^usage: proftop \[top\]' && [ -z "${DEMO_RECORD:-}" ]; then
+if [ -t 0 ] && [ -t 1 ] && [ -z "${DEMO_RECORD:-}" ]; then
+	# The live view: 1 top functions, 2 flame graph, ? help, q quits.
 	./proftop -p "$target"
 else
 	out=$(mktemp /tmp/proftop-demo.XXXXXX.json)

@@ -2,7 +2,7 @@
 # a thread started after attach appears, and the target is left running and untraced.
 . "$(dirname "$0")/lib.sh"
 start_fixture hotspots_nofp --late 1
-"$PROFTOP" record -p "$FIX_PID" -d 3 -F 1999 --mode ptrace --format folded -o "$T/out.folded" \
+"$PROFTOP" record -p "$FIX_PID" -d 3 -F 4999 --mode ptrace --format folded -o "$T/out.folded" \
 	2>"$T/err" || fail "record failed: $(cat "$T/err")"
 grep -q "ptrace mode" "$T/err" || fail "not in ptrace mode: $(cat "$T/err")"
 hot=$(folded_count "$T/out.folded" burn_hot)
