@@ -119,6 +119,10 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 		return -1;
 	a->mode_name = sampler_name(a->sampler);
 	a->rate_hz = a->sampler->cfg.rate_hz;
+	util_log("attached to pid %d (%s): %s mode, %s call graph, %d Hz, %d threads%s%s", (int)a->pid,
+		 a->comm, a->mode_name, opt->callgraph == SAMPLER_CG_DWARF ? "dwarf" : "fp", a->rate_hz,
+		 a->sampler->ntids, sampler_note(a->sampler) ? "; " : "",
+		 sampler_note(a->sampler) ? sampler_note(a->sampler) : "");
 	util_cleanup_push(app_cleanup_hook, a);
 	a->sym = symbols_new(a->pid, cause);
 	if (!a->sym)
@@ -138,6 +142,12 @@ static void add_sample(void *arg, const struct sample *s)
 	struct app *a = arg;
 	profile_add(a->prof, s);
 	a->samples_seen++;
+}
+
+void app_monitor_start(struct app *a)
+{
+	if (!a->mon)
+		a->mon = monitor_new(a->pid, a->sym, a->opt.stuck_after_s);
 }
 
 void app_drain(struct app *a)
@@ -258,6 +268,8 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 			}
 		}
 		app_drain(a);
+		if (a->mon && !a->target_gone && now >= monitor_next_ns(a->mon))
+			monitor_tick(a->mon, now);
 		if (a->target_gone) {
 			reap_child(a);
 			if (stop_on_exit)
@@ -285,11 +297,16 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 void app_done(struct app *a)
 {
 	if (a->sampler) {
+		const struct sampler_stats *st = sampler_stats(a->sampler);
+		util_log("detaching from pid %d: %llu samples, %llu lost", (int)a->pid,
+			 (unsigned long long)st->samples, (unsigned long long)st->lost);
 		app_drain(a);
 		sampler_close(a->sampler);
 		a->sampler = NULL;
 	}
 	util_cleanup_remove(app_cleanup_hook, a);
+	monitor_free(a->mon);
+	a->mon = NULL;
 	if (a->spawned && a->child_status == -1 && a->target_gone) {
 		int st;
 		if (waitpid(a->pid, &st, 0) == a->pid)

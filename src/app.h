@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "calltree.h"
+#include "monitor.h"
 #include "profile.h"
 #include "sampler.h"
 #include "symbols.h"
@@ -72,6 +73,9 @@ struct app {
 	int rate_hz;             /* current sampling rate */
 	struct symbols *sym;
 	struct profile *prof;
+	/* Threads, goroutines, memory: created by front ends that show or trigger on them
+	 * (app_monitor_start); app_run ticks it, app_done frees it. */
+	struct monitor *mon;
 	uint64_t start_ns;       /* monotonic, at attach */
 	uint64_t start_real_ns;  /* realtime, at attach */
 	bool target_gone;
@@ -93,6 +97,8 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit);
 /* Detach from the target and free everything.  Safe to call twice. */
 void app_done(struct app *a);
+/* Start watching threads, goroutines and memory (see monitor.h).  Idempotent. */
+void app_monitor_start(struct app *a);
 /* Drain pending samples into the profile now. */
 void app_drain(struct app *a);
 /* Change the sampling rate (clamped to 1..5000 Hz). */

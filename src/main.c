@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "cli.h"
+#include "snapshot.h"
+#include "trigger.h"
 #include "util.h"
 
 #define PROFTOP_VERSION "0.1.0"
@@ -21,6 +24,7 @@ static const char usage_text[] =
 	"       proftop [top] [options] -- CMD [ARGS]   start CMD and watch it\n"
 	"       proftop record -p PID -d SEC -o FILE [--format pprof|folded|json]\n"
 	"       proftop record [options] -o FILE -- CMD [ARGS]\n"
+	"       proftop record -p PID --trigger COND -d SEC -o DIR [--repeat N]\n"
 	"       proftop dump -p PID [--json]            threads, waits, locks, deadlocks\n"
 	"\n"
 	"Options:\n"
@@ -37,6 +41,13 @@ static const char usage_text[] =
 	"      --json             dump: print JSON\n"
 	"      --stuck-after SEC  a lock wait longer than this is a long wait, and a Go mutex\n"
 	"                         unchanged this long is stuck (default 5)\n"
+	"      --trigger COND     record: watch, and capture -d SEC into the -o directory when\n"
+	"                         COND holds: cpu>70%, rss>2G, rss-growth>10M/min, deadlock\n"
+	"                         (repeatable)\n"
+	"      --for SEC          how long cpu>N% must hold before it fires (default 10)\n"
+	"      --repeat N         captures before record ends (default 1)\n"
+	"      --cooldown SEC     pause between captures (default 60)\n"
+	"      --snapshot-dir DIR where the s key writes snapshots (default: here)\n"
 	"      --theme NAME       TUI colours: dark (default), light, mono, a NAME.theme in\n"
 	"                         ~/.config/proftop/themes, or a file path\n"
 	"      --no-color         TUI without colours (also when NO_COLOR is set)\n"
@@ -103,6 +114,11 @@ static const struct option long_opts[] = {
 	{ "window", required_argument, NULL, 'w' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "stuck-after", required_argument, NULL, OPT_STUCK },
+	{ "snapshot-dir", required_argument, NULL, OPT_SNAPDIR },
+	{ "trigger", required_argument, NULL, OPT_TRIGGER },
+	{ "for", required_argument, NULL, OPT_FOR },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 	{ "log", required_argument, NULL, 'v' },
@@ -185,6 +201,33 @@ static void parse_options(int argc, char **argv, struct app_options *opt)
 		case OPT_JSON:
 			opt->json = true;
 			break;
+		case OPT_SNAPDIR:
+			opt->snapshot_dir = optarg;
+			break;
+		case OPT_TRIGGER: {
+			struct trigger t;
+			char *why = NULL;
+			if (trigger_parse(optarg, 1, &t, &why) < 0)
+				usage_error("%s", why);
+			opt->triggers = xreallocarray(opt->triggers, (size_t)opt->ntriggers + 2,
+						      sizeof *opt->triggers);
+			opt->triggers[opt->ntriggers++] = optarg;
+			opt->triggers[opt->ntriggers] = NULL;
+			break;
+		}
+		case OPT_FOR:
+			opt->trigger_for_s = parse_seconds_opt("--for", optarg);
+			break;
+		case OPT_REPEAT: {
+			long v = util_parse_long(optarg);
+			if (v < 1 || v > 1000000)
+				usage_error("--repeat wants a number of captures from 1, not '%s'", optarg);
+			opt->repeat = (int)v;
+			break;
+		}
+		case OPT_COOLDOWN:
+			opt->cooldown_s = parse_seconds_opt("--cooldown", optarg);
+			break;
 		case OPT_STUCK:
 			opt->stuck_after_s = parse_seconds_opt("--stuck-after", optarg);
 			if (opt->stuck_after_s <= 0)
@@ -238,8 +281,151 @@ static const char *default_output(enum export_format f)
 	return f == EXPORT_FOLDED ? "proftop.folded" : f == EXPORT_JSON ? "proftop.json" : "proftop.pb.gz";
 }
 
+/* ---- record --trigger: watch, capture when a condition holds ---- */
+
+struct watch_state {
+	struct app_options *opt;
+	struct trigger *t;
+	int nt;
+	enum { WATCHING, CAPTURING, COOLING, DONE } phase;
+	uint64_t until_ns;
+	char *reason;
+	int captures;
+	int errors;
+};
+
+static void watch_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void watch_print(const char *fmt, ...)
+{
+	char stamp[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "proftop: %s ", stamp);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int watch_refresh(struct app *a, void *arg, uint64_t now)
+{
+	struct watch_state *w = arg;
+	switch (w->phase) {
+	case WATCHING:
+		for (int i = 0; i < w->nt; i++) {
+			struct strbuf why = { 0 };
+			if (!trigger_check(&w->t[i], a->mon, now, &why)) {
+				strbuf_done(&why);
+				continue;
+			}
+			free(w->reason);
+			w->reason = xasprintf("%s: %s", w->t[i].text, why.s ? why.s : "");
+			strbuf_done(&why);
+			watch_print("trigger %s; capturing %.0f s", w->reason, w->opt->duration_s);
+			/* The capture is the next duration_s seconds, from a clean profile. */
+			app_drain(a);
+			profile_reset(a->prof);
+			w->phase = CAPTURING;
+			w->until_ns = now + (uint64_t)(w->opt->duration_s * 1e9);
+			break;
+		}
+		return 0;
+	case CAPTURING: {
+		if (now < w->until_ns && !a->target_gone)
+			return 0;
+		struct snapshot_paths paths;
+		char *cause = NULL;
+		if (snapshot_write(a, PROFILE_ALL, w->opt->output, w->reason, &paths, &cause) == 0) {
+			watch_print("captured %s %s (%s)", paths.pprof, paths.json, w->reason);
+			snapshot_paths_done(&paths);
+		} else {
+			watch_print("capture failed: %s", cause);
+			free(cause);
+			w->errors++;
+		}
+		w->captures++;
+		for (int i = 0; i < w->nt; i++)
+			trigger_rearm(&w->t[i]);
+		if (w->captures >= w->opt->repeat) {
+			w->phase = DONE;
+			return 1;
+		}
+		w->phase = COOLING;
+		w->until_ns = now + (uint64_t)(w->opt->cooldown_s * 1e9);
+		if (w->opt->cooldown_s > 0)
+			watch_print("cooling down for %.0f s", w->opt->cooldown_s);
+		return 0;
+	}
+	case COOLING:
+		if (now >= w->until_ns) {
+			w->phase = WATCHING;
+			watch_print("watching again");
+		}
+		return 0;
+	case DONE:
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_record_triggers(struct app_options *opt)
+{
+	if (!opt->output)
+		opt->output = ".";
+	if (opt->duration_s <= 0)
+		opt->duration_s = 10;
+	char *cause = NULL;
+	/* -o is a directory: check it takes files before attaching. */
+	char *probe = xasprintf("%s/.proftop-probe", opt->output);
+	struct util_atomic f;
+	int r = util_atomic_open(&f, probe, &cause);
+	free(probe);
+	if (r < 0) {
+		fprintf(stderr, "proftop: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	util_atomic_abort(&f);
+	struct watch_state w = { .opt = opt, .nt = opt->ntriggers };
+	w.t = xcalloc((size_t)opt->ntriggers, sizeof *w.t);
+	for (int i = 0; i < opt->ntriggers; i++)
+		if (trigger_parse(opt->triggers[i], opt->trigger_for_s, &w.t[i], &cause) < 0)
+			util_fatal("%s", cause); /* parsed once already in parse_options */
+	struct app a;
+	if (app_init(&a, opt, false, &cause) < 0) {
+		fprintf(stderr, "proftop: %s\n", cause);
+		free(cause);
+		app_done(&a);
+		free(w.t);
+		return 1;
+	}
+	app_monitor_start(&a);
+	struct strbuf list = { 0 };
+	for (int i = 0; i < opt->ntriggers; i++)
+		strbuf_printf(&list, "%s%s", i ? ", " : "", opt->triggers[i]);
+	watch_print("watching pid %d (%s), %s mode at %d Hz, for %s; each capture %.0f s into %s",
+		    (int)a.pid, a.comm, a.mode_name, a.rate_hz, list.s, opt->duration_s, opt->output);
+	strbuf_done(&list);
+	struct app_hooks h = { .arg = &w, .refresh = watch_refresh, .refresh_ns = 100000000ull };
+	app_run(&a, &h, true);
+	if (w.phase == CAPTURING) /* ended by a signal or the target's exit: keep what we have */
+		watch_refresh(&a, &w, UINT64_MAX);
+	if (a.target_gone)
+		watch_print("the target exited");
+	int rc = w.errors ? 1 : 0;
+	app_done(&a);
+	free(w.reason);
+	free(w.t);
+	return rc;
+}
+
 static int cmd_record(struct app_options *opt)
 {
+	if (opt->ntriggers)
+		return cmd_record_triggers(opt);
 	if (!opt->output)
 		opt->output = default_output(opt->format);
 	/* Fail on an unwritable output before touching the target. */
@@ -316,17 +502,25 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (!strcmp(sub, "record")) {
-		parse_options(argc, argv, &opt);
-		return cmd_record(&opt);
+	int (*run)(struct app_options *) = !strcmp(sub, "record") ? cmd_record
+					  : !strcmp(sub, "top")    ? cli_top
+					  : !strcmp(sub, "dump")   ? cli_dump
+								   : NULL;
+	if (!run)
+		usage_error("unknown command '%s'", sub);
+	parse_options(argc, argv, &opt);
+	if (opt.log_path) {
+		char *cause = NULL;
+		if (util_log_open(opt.log_path, &cause) < 0) {
+			fprintf(stderr, "proftop: %s\n", cause);
+			free(cause);
+			return 1;
+		}
+		util_log("proftop %s %s: pid %d", PROFTOP_VERSION, sub, (int)opt.pid);
 	}
-	if (!strcmp(sub, "top")) {
-		parse_options(argc, argv, &opt);
-		return cli_top(&opt);
-	}
-	if (!strcmp(sub, "dump")) {
-		parse_options(argc, argv, &opt);
-		return cli_dump(&opt);
-	}
-	usage_error("unknown command '%s'", sub);
+	int rc = run(&opt);
+	util_log("exit status %d", rc);
+	util_log_close();
+	free(opt.triggers);
+	return rc;
 }

@@ -164,6 +164,46 @@ void util_crash_handlers_install(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* ---- log ---- */
+
+static FILE *log_file;
+
+int util_log_open(const char *path, char **cause)
+{
+	log_file = fopen(path, "ae");
+	if (!log_file) {
+		*cause = xasprintf("cannot write the log %s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(log_file, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void util_log(const char *fmt, ...)
+{
+	if (!log_file)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	localtime_r(&ts.tv_sec, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	fprintf(log_file, "%s.%03ld [%d] ", stamp, ts.tv_nsec / 1000000, (int)getpid());
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(log_file, fmt, ap);
+	va_end(ap);
+	fputc('\n', log_file);
+}
+
+void util_log_close(void)
+{
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
+}
+
 /* ---- time ---- */
 
 uint64_t util_now_ns(void)

@@ -41,6 +41,12 @@ void util_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* Install SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT handlers that run the hooks and re-raise. */
 void util_crash_handlers_install(void);
 
+/* Diagnostics log (-v FILE): util_log() appends a timestamped line when a log is open, and does
+ * nothing otherwise.  The only way anything reaches a file while curses owns the terminal. */
+int util_log_open(const char *path, char **cause);
+void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void util_log_close(void);
+
 /* Monotonic and real time in nanoseconds. */
 uint64_t util_now_ns(void);
 uint64_t util_realtime_ns(void);
