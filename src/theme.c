@@ -362,6 +362,8 @@ static int theme_dirs(const char *exe_dir, char **dirs)
 		dirs[n++] = xasprintf("%s/.config/proftop/themes", home);
 	dirs[n++] = xstrdup(PROFTOP_SHAREDIR "/themes");
 	if (exe_dir && *exe_dir) {
+		/* installed under another PREFIX than the one built in, and the source tree */
+		dirs[n++] = xasprintf("%s/../share/proftop/themes", exe_dir);
 		dirs[n++] = xasprintf("%s/themes", exe_dir);
 		dirs[n++] = xasprintf("%s/../themes", exe_dir);
 	}
@@ -374,7 +376,7 @@ char *theme_find(const char *name, const char *exe_dir)
 		name = "dark";
 	if (strchr(name, '/'))
 		return xstrdup(name);
-	char *dirs[4];
+	char *dirs[5];
 	int n = theme_dirs(exe_dir, dirs);
 	char *found = NULL;
 	for (int i = 0; i < n; i++) {
@@ -406,7 +408,7 @@ int theme_load(struct theme *t, const char *name, const char *exe_dir, char **er
 	}
 	if (theme_builtin(t, name) == 0)
 		return 0;
-	char *dirs[4];
+	char *dirs[5];
 	int n = theme_dirs(exe_dir, dirs);
 	struct strbuf sb = { 0 };
 	strbuf_printf(&sb, "no theme '%s' (looked for %s.theme in ", name, name);
