@@ -33,7 +33,7 @@ FIX_BINS  += $(FIX_CXX:tests/fixtures/%.cc=tests/bin/%)
 FIX_GO    := $(wildcard tests/fixtures/go/*/main.go)
 FIX_GOBINS := $(FIX_GO:tests/fixtures/go/%/main.go=tests/bin/go-%)
 
-.PHONY: all deps test sanitize unit fixtures demo install clean lint bench
+.PHONY: all deps test sanitize unit fixtures demo install clean lint bench fuzz fuzz-bins
 
 all: proftop
 
@@ -91,6 +91,28 @@ sanitize: deps
 lint:
 	mandoc -T lint -W warning man/proftop.1
 
+# libFuzzer on every parser (tests/fuzz/*.c): /proc files, perf records, theme files, the futex
+# decoder over arbitrary memory, the pprof encoder round trip.  FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/tests/fuzz/%)
+fuzz: deps
+	@./tests/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT='-O1 -g' \
+	    SAN='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' fuzz-bins
+	@set -e; for n in $(notdir $(FUZZ_SRCS:.c=)); do f=build-fuzz/tests/fuzz/$$n; \
+	    mkdir -p build-fuzz/corpus/$$n; echo "fuzz $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/$$n- \
+	        build-fuzz/corpus/$$n tests/fuzz/seeds/$${n#fuzz_} 2>build-fuzz/$$n.log || \
+	        { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	    grep -h '^Done' build-fuzz/$$n.log || true; done
+fuzz-bins: $(FUZZ_BINS)
+# fuzz_perf includes sampler/perf.c itself (its decoder is static).
+$(B)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(filter-out $(if $(filter fuzz_perf,$*),$(B)/sampler/perf.o),$(LIBOBJS)) $(ALL_LIBS)
+
 demo: deps
 	@$(MAKE) --no-print-directory proftop fixtures
 	@./tests/demo.sh
@@ -110,6 +132,6 @@ install: proftop
 	install -m 644 themes/*.theme $(DESTDIR)$(SHAREDIR)/themes/
 
 clean:
-	rm -rf build build-san proftop tests/bin
+	rm -rf build build-san build-fuzz proftop tests/bin
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(B)/bench/ui_draw.d

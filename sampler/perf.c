@@ -225,7 +225,7 @@ static int decode_sample(struct sampler *s, struct perf_priv *p, const uint8_t *
 	uint64_t ip;
 	uint32_t pid_tid[2];
 	uint64_t time, period;
-	if (r + 32 > end)
+	if (end - r < 32)
 		return -1;
 	memcpy(&ip, r, 8);
 	memcpy(pid_tid, r + 8, 8);
@@ -239,11 +239,11 @@ static int decode_sample(struct sampler *s, struct perf_priv *p, const uint8_t *
 	smp->nframes = 0;
 	if (s->cfg.callgraph != SAMPLER_CG_DWARF) {
 		uint64_t nr;
-		if (r + 8 > end)
+		if (end - r < 8)
 			return -1;
 		memcpy(&nr, r, 8);
 		r += 8;
-		if (r + nr * 8 > end)
+		if (nr > (uint64_t)(end - r) / 8)
 			return -1;
 		for (uint64_t i = 0; i < nr && smp->nframes < SAMPLE_MAX_FRAMES; i++) {
 			uint64_t pc;
@@ -258,7 +258,7 @@ static int decode_sample(struct sampler *s, struct perf_priv *p, const uint8_t *
 	}
 	/* REGS_USER: abi, then one u64 per bit of the mask; STACK_USER: size, data, dyn_size. */
 	uint64_t abi;
-	if (r + 8 > end)
+	if (end - r < 8)
 		return -1;
 	memcpy(&abi, r, 8);
 	r += 8;
@@ -267,7 +267,7 @@ static int decode_sample(struct sampler *s, struct perf_priv *p, const uint8_t *
 		for (int bit = 0; bit < 64; bit++) {
 			if (!(UNWIND_PERF_REGS_MASK & (1ull << bit)))
 				continue;
-			if (r + 8 > end)
+			if (end - r < 8)
 				return -1;
 			if (bit < UNWIND_NREGS) {
 				memcpy(&regs.r[bit], r, 8);
@@ -278,12 +278,14 @@ static int decode_sample(struct sampler *s, struct perf_priv *p, const uint8_t *
 	}
 	uint64_t size = 0, dyn = 0;
 	const uint8_t *stack = NULL;
-	if (r + 8 <= end) {
+	if (end - r >= 8) {
 		memcpy(&size, r, 8);
 		r += 8;
-		if (size && r + size + 8 <= end) {
+		if (size && (uint64_t)(end - r) >= 8 && size <= (uint64_t)(end - r) - 8) {
 			stack = r;
 			memcpy(&dyn, r + size, 8);
+			if (dyn > size)
+				dyn = size;
 		}
 	}
 	if (!(regs.valid & (1ull << UNWIND_IP))) {

@@ -62,12 +62,11 @@ int proc_list_tids(pid_t pid, pid_t **tids)
 	return (int)n;
 }
 
-/* Parse the text of a stat file; the comm field may contain spaces and parentheses. */
-static int parse_stat(const char *buf, struct proc_task_stat *st)
+int proc_stat_parse(const char *buf, struct proc_task_stat *st)
 {
 	const char *open = strchr(buf, '(');
 	const char *close = strrchr(buf, ')');
-	if (!open || !close || close < open)
+	if (!open || !close || close < open || close[1] != ' ' || close[2] == '\0')
 		return -1;
 	size_t n = (size_t)(close - open - 1);
 	if (n >= sizeof st->comm)
@@ -117,7 +116,7 @@ int proc_task_stat_read(pid_t pid, pid_t tid, struct proc_task_stat *st)
 		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if (util_read_small(path, buf, sizeof buf) < 0)
 		return -1;
-	if (parse_stat(buf, st) < 0) {
+	if (proc_stat_parse(buf, st) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -129,19 +128,16 @@ int proc_stat_read(pid_t pid, struct proc_task_stat *st)
 	return proc_task_stat_read(pid, 0, st);
 }
 
-int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc)
+int proc_syscall_parse(const char *buf, struct proc_syscall *sc)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
 	memset(sc, 0, sizeof *sc);
-	if (util_read_small(path, buf, sizeof buf) < 0)
-		return -1;
 	if (strncmp(buf, "running", 7) == 0) {
 		sc->running = true;
 		sc->nr = -1;
 		return 0;
 	}
-	char *p = buf, *end;
+	const char *p = buf;
+	char *end;
 	sc->nr = strtol(p, &end, 10);
 	if (end == p) {
 		errno = EINVAL;
@@ -162,6 +158,16 @@ int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc)
 	p = end;
 	sc->pc = strtoull(p, &end, 16);
 	return 0;
+}
+
+int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	memset(sc, 0, sizeof *sc);
+	if (util_read_small(path, buf, sizeof buf) < 0)
+		return -1;
+	return proc_syscall_parse(buf, sc);
 }
 
 int proc_task_runtime_ns(pid_t pid, pid_t tid, uint64_t *ns)

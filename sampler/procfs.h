@@ -30,6 +30,8 @@ struct proc_task_stat {
 	uint64_t vsize, rss_pages;
 };
 int proc_task_stat_read(pid_t pid, pid_t tid, struct proc_task_stat *st);
+/* Parse the text of a stat file (comm may hold spaces and parentheses); -1 on junk. */
+int proc_stat_parse(const char *buf, struct proc_task_stat *st);
 /* tid <= 0 reads /proc/PID/stat (process-wide). */
 int proc_stat_read(pid_t pid, struct proc_task_stat *st);
 
@@ -41,6 +43,8 @@ struct proc_syscall {
 	uint64_t sp, pc;
 };
 int proc_task_syscall_read(pid_t pid, pid_t tid, struct proc_syscall *sc);
+/* Parse the text of a syscall file; -1 on junk. */
+int proc_syscall_parse(const char *buf, struct proc_syscall *sc);
 
 /* CPU time the thread has run, in ns (first field of /proc/PID/task/TID/schedstat). */
 int proc_task_runtime_ns(pid_t pid, pid_t tid, uint64_t *ns);
