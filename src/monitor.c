@@ -7,6 +7,10 @@
 #define NS 1000000000ull
 /* Each part may take this share of a core: its period stretches to cost / share. */
 #define MONITOR_SHARE 0.02
+/* The second observation of the threads comes this soon after the first (as dump's do): a
+ * deadlock is confirmed by the second observation that sees it, and the first one's cost is
+ * mostly cold caches (symbols, unwind tables), not what a refresh costs later. */
+#define MONITOR_THREADS_SECOND_NS 250000000ull
 
 static const uint64_t base_period_ns[MONITOR_NPARTS] = {
 	[MONITOR_MEMORY] = NS,
@@ -135,6 +139,8 @@ bool monitor_tick(struct monitor *m, uint64_t now)
 		uint64_t stretched = (uint64_t)((double)cost / MONITOR_SHARE);
 		m->period_ns[p] = stretched > base_period_ns[p] ? stretched : base_period_ns[p];
 		m->next_ns[p] = now + m->period_ns[p];
+		if (p == MONITOR_THREADS && m->tm && threadmodel_observations(m->tm) == 1)
+			m->next_ns[p] = now + MONITOR_THREADS_SECOND_NS;
 		did = true;
 	}
 	if (did)

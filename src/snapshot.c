@@ -178,6 +178,13 @@ int snapshot_write(struct app *a, enum profile_window w, const char *dir, const 
 		int e = errno;
 		snapshot_paths_done(paths);
 		if (e != EEXIST) {
+			/* One line that fits a status line: the directory matters, not the new
+			 * file's name (the details go to the -v log). */
+			util_log("snapshot: %s", why ? why : "?");
+			if (e) {
+				free(why);
+				why = xasprintf("cannot write in %s: %s", d, strerror(e));
+			}
 			*cause = why;
 			break;
 		}

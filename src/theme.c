@@ -46,6 +46,10 @@ static const char builtin_dark[] =
 	"flame_other   = 16 247\n"
 	"flame_root    = 252 238\n"
 	"flame_cursor  = 231 25 bold\n"
+	"spark         = 81 default\n"
+	"growing       = 231 166 bold\n"
+	"deadlock      = 203 default bold\n"
+	"long_wait     = 214 default\n"
 	;
 static const char builtin_mono[] =
 	"# proftop monochrome theme: attributes only (also built in; used for --no-color and NO_COLOR).\n"
@@ -76,6 +80,10 @@ static const char builtin_mono[] =
 	"flame_other   = default default reverse\n"
 	"flame_root    = default default reverse dim\n"
 	"flame_cursor  = default default bold underline\n"
+	"spark         = default default\n"
+	"growing       = default default reverse bold\n"
+	"deadlock      = default default bold\n"
+	"long_wait     = default default underline\n"
 	;
 
 static const char *const elem_names[] = {

@@ -54,7 +54,11 @@
 	X(FLAME_SYSTEM, "flame_system", "flame frames in libc, ld.so, libstdc++, vdso") \
 	X(FLAME_OTHER, "flame_other", "flame frames of unknown modules") \
 	X(FLAME_ROOT, "flame_root", "the flame graph's root and zoomed-out ancestors") \
-	X(FLAME_CURSOR, "flame_cursor", "the selected flame frame")
+	X(FLAME_CURSOR, "flame_cursor", "the selected flame frame") \
+	X(SPARK, "spark", "sparklines of the memory view") \
+	X(GROWING, "growing", "the GROWING flag and the growth of a growing metric") \
+	X(DEADLOCK, "deadlock", "deadlocked threads and goroutines, and their locks") \
+	X(LONG_WAIT, "long_wait", "long waits, stuck locks, locks whose owner died")
 
 enum theme_elem {
 #define THEME_ENUM(e, name, what) THEME_##e,

@@ -46,9 +46,11 @@ wait_screen rs "Callers"
 tm send-keys -t rs Escape '?'
 wait_screen rs "Keys in every view"
 tm send-keys -t rs Escape 3
-wait_screen rs "issue 9"
+wait_screen rs "WAITS ON"
+wait_for "screen rs | grep -qE '^ +[0-9]+ worker-0 +running'" 10 || fail "threads at 80x24: $(screen rs)"
 tm send-keys -t rs 4
-wait_screen rs "issue 10"
+wait_screen rs "HISTORY (1 s/pt)"
+screen rs | grep -qE '^ cpu ' || fail "memory view at 80x24: $(screen rs)"
 tm send-keys -t rs q
 wait_gone "$TUI_PID"
 assert_exit rs 0

@@ -18,14 +18,15 @@
 #include <wchar.h>
 
 #include "cli.h"
+#include "snapshot.h"
 #include "util.h"
 
-/* The views keys 1..4 select, in this order.  Issues 9 and 10 replace the placeholders. */
+/* The views keys 1..4 select, in this order. */
 static const struct view_ops *const ui_views[] = {
 	&view_top,
 	&view_flame,
-	&view_threads_soon,
-	&view_memory_soon,
+	&view_threads,
+	&view_memory,
 };
 #define UI_NVIEWS ((int)(sizeof ui_views / sizeof ui_views[0]))
 
@@ -38,6 +39,8 @@ const struct ui_keyhelp ui_global_keys[] = {
 	{ "+ -", "raise / lower the sampling rate" },
 	{ "/", "filter: only stacks with a function whose name contains a text (empty: all)" },
 	{ "t", "limit to one thread, picked from a list or typed as a tid; again: all threads" },
+	{ "s", "snapshot: write the profile of the window (pprof) and everything else known "
+	       "(JSON) to --snapshot-dir; the status line names both files" },
 	{ "? F1", "this help" },
 	{ "Ctrl-L", "redraw the screen" },
 	{ "q F10", "quit (the target runs on, untraced)" },
@@ -51,6 +54,7 @@ static const struct ui_barkey bar_globals[] = {
 	{ "w", "Window", 'w' },
 	{ "/", "Filter", '/' },
 	{ "t", "Thread", 't' },
+	{ "s", "Snap", 's' },
 	{ "+-", "Rate", '+' },
 	{ "r", "Reset", 'r' },
 	{ "Tab", "View", '\t' },
@@ -108,6 +112,8 @@ struct ui_priv {
 	enum ui_status_kind status_kind;
 	uint64_t status_until;
 	char banner[256];
+	bool banner_deadlock;   /* the banner is the monitor's deadlock alert */
+	uint64_t mon_updates;   /* app->mon->updates at the last look */
 
 	uint64_t next_rebuild, next_stats;
 	uint64_t cpu_mark_ns, cpu_mark_ticks;
@@ -983,6 +989,64 @@ static void thread_pick(struct ui *ui)
 	free(pt);
 }
 
+/* s: a snapshot of the window shown (pprof + JSON) into --snapshot-dir; both paths, or the
+ * one-line cause of a failure, on the status line. */
+static void take_snapshot(struct ui *ui)
+{
+	struct snapshot_paths sp;
+	char *cause = NULL;
+	if (snapshot_write(ui->app, ui->filter.window, ui->app->opt.snapshot_dir, "key s", &sp,
+			   &cause) < 0) {
+		util_log("snapshot failed: %s", cause ? cause : "?");
+		char msg[sizeof ui->priv->status];
+		snprintf(msg, sizeof msg, "snapshot failed: %s", cause ? cause : "unknown error");
+		/* Too wide: the directory in the cause cut at its start, so the reason shows. */
+		const char *dir = ui->app->opt.snapshot_dir;
+		const char *at = dir && *dir ? strstr(msg, dir) : NULL;
+		int over = ui_width(ui, msg) - ui->cols;
+		if (over > 0 && at) {
+			int dlen = (int)strlen(dir), skip = over + 1;
+			if (skip > dlen)
+				skip = dlen;
+			while (skip < dlen && ((unsigned char)dir[skip] & 0xc0) == 0x80)
+				skip++;
+			char cut[sizeof msg];
+			snprintf(cut, sizeof cut, "%.*s%s%s", (int)(at - msg), msg,
+				 ui->utf8 ? "\xe2\x80\xa6" : "~", at + skip);
+			snprintf(msg, sizeof msg, "%s", cut);
+		}
+		ui_status(ui, UI_STATUS_ERROR, "%s", msg);
+		free(cause);
+		return;
+	}
+	util_log("snapshot: %s %s", sp.pprof, sp.json);
+	/* Both paths in full when they fit; else their shared part once, DIR/NAME.{pb.gz,json};
+	 * else the name first and the directory cut at its start: NAME.{pb.gz,json} in ...DIR. */
+	char msg[sizeof ui->priv->status];
+	snprintf(msg, sizeof msg, "snapshot: %s %s", sp.pprof, sp.json);
+	int base = (int)(strlen(sp.json) - strlen(".json"));
+	if (ui_width(ui, msg) > ui->cols)
+		snprintf(msg, sizeof msg, "snapshot: %.*s.{pb.gz,json}", base, sp.json);
+	const char *slash = strrchr(sp.json, '/');
+	if (ui_width(ui, msg) > ui->cols && slash) {
+		const char *name = slash + 1, *dir = sp.json, *cut = "";
+		int nlen = base - (int)(name - sp.json), dlen = (int)(slash - sp.json);
+		int room = ui->cols - (int)strlen("snapshot: .{pb.gz,json} in ") - nlen;
+		if (dlen > room) {
+			cut = ui->utf8 ? "\xe2\x80\xa6" : "~";
+			int skip = dlen - (room > 1 ? room - 1 : 0);
+			while (skip < dlen && ((unsigned char)dir[skip] & 0xc0) == 0x80)
+				skip++; /* not in the middle of a UTF-8 character */
+			dir += skip;
+			dlen -= skip;
+		}
+		snprintf(msg, sizeof msg, "snapshot: %.*s.{pb.gz,json} in %s%.*s", nlen, name, cut,
+			 dlen, dir);
+	}
+	ui_status(ui, UI_STATUS_INFO, "%s", msg);
+	snapshot_paths_done(&sp);
+}
+
 /* A key while the filter prompt is open (a one-line editor). */
 static void prompt_key(struct ui *ui, int key)
 {
@@ -1197,6 +1261,9 @@ void ui_key(struct ui *ui, int key)
 	case 't':
 		thread_pick(ui);
 		break;
+	case 's':
+		take_snapshot(ui);
+		break;
 	case '?':
 	case KEY_F(1):
 		ui_show_view(ui, p->current < 0 ? p->previous : -1);
@@ -1391,12 +1458,37 @@ static int on_resize(struct app *a, void *arg)
 	return ui->priv->quit;
 }
 
-/* app hook, end of each loop pass: the one redraw, if anything changed. */
+/* The deadlock banner after each refresh of the monitor: its text while threads or goroutines
+ * are deadlocked, none once they are not (or the target is gone). */
+static void deadlock_banner(struct ui *ui)
+{
+	struct ui_priv *p = ui->priv;
+	struct monitor *m = ui->app->mon;
+	struct strbuf sb = { 0 };
+	if (!ui->app->target_gone && !m->gone && monitor_deadlock(m, &sb) && sb.s) {
+		if (!p->banner_deadlock || strncmp(p->banner, sb.s, sizeof p->banner - 1) != 0)
+			ui_banner(ui, sb.s);
+		p->banner_deadlock = true;
+	} else if (p->banner_deadlock) {
+		ui_banner(ui, NULL);
+		p->banner_deadlock = false;
+	}
+	strbuf_done(&sb);
+}
+
+/* app hook, end of each loop pass: the banner and the views follow the monitor's refreshes;
+ * then the one redraw, if anything changed. */
 static void on_before_sleep(struct app *a, void *arg)
 {
-	(void)a;
 	struct ui *ui = arg;
-	if (ui->priv->dirty)
+	struct ui_priv *p = ui->priv;
+	if (a->mon && a->mon->updates != p->mon_updates) {
+		p->mon_updates = a->mon->updates;
+		deadlock_banner(ui);
+		if (!ui->paused)
+			p->dirty = true;
+	}
+	if (p->dirty)
 		ui_draw(ui);
 }
 
@@ -1490,6 +1582,8 @@ int cli_top(struct app_options *opt)
 		app_done(&a);
 		return 1;
 	}
+	/* Threads, goroutines and the memory history, from attach on. */
+	app_monitor_start(&a);
 	struct ui *ui = ui_new(&a, &th, mono);
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {

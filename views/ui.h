@@ -30,14 +30,16 @@
  * the next refresh; keep function ids (sym_func ids never change) or paths of them across
  * refreshes.  Strings from the symbols stay valid for the whole session.
  *
- * Adding a view (threads, memory): one file views/NAME.c exporting one
- * `const struct view_ops view_NAME` with designated initializers, declared below, and its line
- * in the ui_views[] table at the top of views/ui.c in place of the placeholder from
- * views/soon.c (the key that selects it is its position).  Data the view needs beyond the call
- * tree it reads from ui->app in its refresh hook.  Features of every view use ui_status()
- * (e.g. a snapshot's paths) and ui_banner() (e.g. a deadlock alert); a new global key goes in
- * ui_key() and in ui_global_keys[] (the help view), --help and the man page's KEYS (a test
- * checks that the last two agree).
+ * Adding a view: one file views/NAME.c exporting one `const struct view_ops view_NAME` with
+ * designated initializers, declared below, and its line in the ui_views[] table at the top of
+ * views/ui.c (the key that selects it is its position).  Data the view needs beyond the call
+ * tree it reads from ui->app in its refresh hook; the monitor's (app->mon) changes at each of
+ * its ticks instead, after which the shell redraws: views/threads.c re-reads it in draw and
+ * key when monitor->updates moved.  Features of every view use ui_status() (e.g. a
+ * snapshot's paths) and ui_banner() (the shell itself shows the monitor's deadlock alert,
+ * monitor_deadlock(), after each of its refreshes, and clears it once the deadlock is gone); a
+ * new global key goes in ui_key() and in ui_global_keys[] (the help view), --help and the man
+ * page's KEYS (a test checks that the last two agree).
  */
 #ifndef PROFTOP_UI_H
 #define PROFTOP_UI_H
@@ -98,8 +100,8 @@ struct view_ops {
 extern const struct view_ops view_top;      /* views/top.c */
 extern const struct view_ops view_flame;    /* views/flame.c */
 extern const struct view_ops view_help;     /* views/help.c */
-extern const struct view_ops view_threads_soon; /* views/soon.c, until issue 9 */
-extern const struct view_ops view_memory_soon;  /* views/soon.c, until issue 10 */
+extern const struct view_ops view_threads;   /* views/threads.c */
+extern const struct view_ops view_memory;    /* views/memory.c */
 
 /* The smallest usable screen; below it the shell shows "terminal too small". */
 #define UI_MIN_COLS 60
