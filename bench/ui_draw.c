@@ -10,11 +10,14 @@
  * the whole frame plus curses' diff, what a refresh costs most of the time), and a frame with
  * a full repaint (clearok: every cell is sent).  Times are CPU time of the drawing thread
  * (CLOCK_THREAD_CPUTIME_ID), so other load on the machine does not inflate them.  Also the model rebuild the shell does once a
- * second (calltree_build plus the view's refresh).
+ * second (calltree_build plus the view's refresh).  Views 3 and 4 draw a real monitor watching
+ * this process, with 64 extra threads blocked on a mutex one of them holds (so the threads view
+ * has waits and owners to show) and a full minute of memory history.
  *
  * usage: ui_draw [MIN_NODES] [FRAMES]      (defaults 10000 and 200)
  */
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,29 @@
 #include "util.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+/* Threads for view 3: one holds the mutex, the others wait for it. */
+static pthread_mutex_t bench_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bench_release[2];
+
+static void *bench_holder(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&bench_lock);
+	char c;
+	if (read(bench_release[0], &c, 1) < 0)
+		c = 0;
+	pthread_mutex_unlock(&bench_lock);
+	return NULL;
+}
+
+static void *bench_waiter(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&bench_lock);
+	pthread_mutex_unlock(&bench_lock);
+	return NULL;
+}
 
 static uint64_t rnd(void)
 {
@@ -172,6 +198,16 @@ int main(int argc, char **argv)
 	a.sample_rate = 198;
 	a.start_ns = util_now_ns();
 	a.sigfd = a.timerfd = a.pidfd = -1;
+	pthread_t threads[65];
+	if (pipe(bench_release) < 0)
+		return 1;
+	pthread_create(&threads[0], NULL, bench_holder, NULL);
+	for (int i = 1; i < 65; i++)
+		pthread_create(&threads[i], NULL, bench_waiter, NULL);
+	a.mon = monitor_new(getpid(), sym, 5);
+	uint64_t t_mon = util_now_ns();
+	for (int i = 0; i < 61; i++)
+		monitor_tick(a.mon, t_mon + (uint64_t)i * 1000000000ull);
 	struct theme th;
 	theme_builtin(&th, "dark");
 	struct ui *ui = ui_new(&a, &th, false);
@@ -200,8 +236,8 @@ int main(int argc, char **argv)
 	int nres = 0;
 	/* views 1..4, the detail page of view 1, the help view */
 	int plan[] = { 0, 1, 2, 3, 100, -1 };
-	const char *names[] = { "1 top", "2 flame", "3 threads (placeholder)",
-				"4 memory (placeholder)", "1 top: function page", "help" };
+	const char *names[] = { "1 top", "2 flame", "3 threads (66)", "4 memory (60 s)",
+				"1 top: function page", "help" };
 	for (size_t v = 0; v < UTIL_ARRAY_LEN(plan); v++) {
 		if (plan[v] == 100) {
 			ui_show_view(ui, 0);
@@ -238,6 +274,11 @@ int main(int argc, char **argv)
 	int rows = LINES, cols = COLS;
 	endwin();
 	delscreen(scr);
+	if (write(bench_release[1], "x", 1) == 1)
+		for (int i = 0; i < 65; i++)
+			pthread_join(threads[i], NULL);
+	monitor_free(a.mon);
+	a.mon = NULL;
 	fclose(out);
 	fclose(in);
 

@@ -261,13 +261,15 @@ static void pt_tick(struct sampler *s, uint64_t now_ns, const pid_t *tids, const
 		}
 		t->state = PT_INTERRUPTED;
 		t->want_sample = true;
-		/* One period per sample; what is left over is paid by the next ticks, so a late
-		 * loop catches up.  Beyond a few periods of backlog, samples are lost. */
+		/* One period per sample; what is left over is paid by the next ticks, so a loop that
+		 * was late (proftop starved of CPU) catches up.  A backlog beyond a quarter of a
+		 * second (or 8 periods at low rates) is dropped and counted as lost. */
 		t->weight_ns = period;
 		t->credit_ns -= period;
-		if (t->credit_ns > 8 * period) {
-			s->stats.lost += t->credit_ns / period - 8;
-			t->credit_ns = 8 * period;
+		uint64_t cap = 8 * period > 250000000ull ? 8 * period : 250000000ull;
+		if (t->credit_ns > cap) {
+			s->stats.lost += (t->credit_ns - cap) / period;
+			t->credit_ns = cap;
 		}
 	}
 	/* The stops arrive as SIGCHLD on chld_fd, which the event loop polls: samples are taken

@@ -329,7 +329,7 @@ static int watch_refresh(struct app *a, void *arg, uint64_t now)
 			free(w->reason);
 			w->reason = xasprintf("%s: %s", w->t[i].text, why.s ? why.s : "");
 			strbuf_done(&why);
-			watch_print("trigger %s; capturing %.0f s", w->reason, w->opt->duration_s);
+			watch_print("trigger %s; capturing %g s", w->reason, w->opt->duration_s);
 			/* The capture is the next duration_s seconds, from a clean profile. */
 			app_drain(a);
 			profile_reset(a->prof);
@@ -411,7 +411,7 @@ static int cmd_record_triggers(struct app_options *opt)
 	struct strbuf list = { 0 };
 	for (int i = 0; i < opt->ntriggers; i++)
 		strbuf_printf(&list, "%s%s", i ? ", " : "", opt->triggers[i]);
-	watch_print("watching pid %d (%s), %s mode at %d Hz, for %s; each capture %.0f s into %s",
+	watch_print("watching pid %d (%s), %s mode at %d Hz, for %s; each capture %g s into %s",
 		    (int)a.pid, a.comm, a.mode_name, a.rate_hz, list.s, opt->duration_s, opt->output);
 	strbuf_done(&list);
 	struct app_hooks h = { .arg = &w, .refresh = watch_refresh, .refresh_ns = 100000000ull };

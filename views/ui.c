@@ -669,11 +669,11 @@ static void draw_header(struct ui *ui)
 	it[n] = (struct header_item){ .label = "", .prio = 3 };
 	snprintf(it[n++].value, sizeof it[0].value, "%s %d Hz", a->mode_name ? a->mode_name : "?",
 		 a->rate_hz);
-	it[n] = (struct header_item){ .label = "smp/s", .prio = 5 };
+	it[n] = (struct header_item){ .label = "smp/s", .prio = 6 };
 	snprintf(it[n++].value, sizeof it[0].value, "%.0f", a->sample_rate);
 	it[n] = (struct header_item){ .label = "CPU", .prio = 4 };
 	snprintf(it[n++].value, sizeof it[0].value, "%.0f%%", ui->proc_cpu);
-	it[n] = (struct header_item){ .label = "thr", .prio = 6 };
+	it[n] = (struct header_item){ .label = "thr", .prio = 5 };
 	snprintf(it[n++].value, sizeof it[0].value, "%d", a->sampler ? a->sampler->ntids : 0);
 	it[n] = (struct header_item){ .label = "", .prio = 1 };
 	if (ui->filter.window == PROFILE_LIVE)
