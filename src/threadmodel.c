@@ -488,6 +488,7 @@ const struct thread_row *threadmodel_find(const struct threadmodel *m, pid_t tid
 	return f ? &m->rows[f - m->scan.v] : NULL;
 }
 
+/* Deadlocked first, then behind a deadlock, owner died, long waits, other waits by kind. */
 static int wait_rank(const struct thread_row *r)
 {
 	const struct lock_thread *l = r->lock;
@@ -504,6 +505,57 @@ static int wait_rank(const struct thread_row *r)
 	return 100;
 }
 
+/* Running first, then disk, sleeping, stopped, the rest, zombies last. */
+static int state_rank(char s)
+{
+	switch (s) {
+	case 'R':
+		return 0;
+	case 'D':
+		return 1;
+	case 'S':
+		return 2;
+	case 'T':
+	case 't':
+		return 3;
+	case 'Z':
+		return 5;
+	default:
+		return 4;
+	}
+}
+
+static int dbl_desc(double a, double b)
+{
+	return (a < b) - (a > b);
+}
+
+int threadmodel_compare(const struct thread_row *x, const struct thread_row *y,
+			enum threadmodel_sort key)
+{
+	switch (key) {
+	case THREADMODEL_SORT_TID:
+		return 0;
+	case THREADMODEL_SORT_NAME:
+		return strcmp(x->fact->name, y->fact->name);
+	case THREADMODEL_SORT_STATE:
+		return state_rank(x->fact->state) - state_rank(y->fact->state);
+	case THREADMODEL_SORT_CPU:
+		return dbl_desc(x->cpu_pct, y->cpu_pct);
+	case THREADMODEL_SORT_TIME:
+		return dbl_desc(x->state_s, y->state_s);
+	case THREADMODEL_SORT_WAIT: {
+		/* Then by lock, so that the waiters of one lock stay together. */
+		int c = wait_rank(x) - wait_rank(y);
+		if (!c)
+			c = (x->lock->wait.addr > y->lock->wait.addr) -
+			    (x->lock->wait.addr < y->lock->wait.addr);
+		return c;
+	}
+	}
+	return 0;
+}
+
 static enum threadmodel_sort sort_key_g;
 static bool sort_desc_g;
 
@@ -511,26 +563,7 @@ static int row_cmp(const void *a, const void *b)
 {
 	const struct thread_row *x = *(const struct thread_row *const *)a;
 	const struct thread_row *y = *(const struct thread_row *const *)b;
-	int c = 0;
-	switch (sort_key_g) {
-	case THREADMODEL_SORT_TID:
-		break;
-	case THREADMODEL_SORT_NAME:
-		c = strcmp(x->fact->name, y->fact->name);
-		break;
-	case THREADMODEL_SORT_STATE:
-		c = strcmp(x->state_word, y->state_word);
-		break;
-	case THREADMODEL_SORT_CPU:
-		c = (x->cpu_pct > y->cpu_pct) - (x->cpu_pct < y->cpu_pct);
-		break;
-	case THREADMODEL_SORT_TIME:
-		c = (x->state_s > y->state_s) - (x->state_s < y->state_s);
-		break;
-	case THREADMODEL_SORT_WAIT:
-		c = wait_rank(x) - wait_rank(y);
-		break;
-	}
+	int c = threadmodel_compare(x, y, sort_key_g);
 	if (sort_desc_g)
 		c = -c;
 	if (!c)

@@ -90,7 +90,7 @@ enum threadmodel_sort {
 	THREADMODEL_SORT_STATE,
 	THREADMODEL_SORT_CPU,
 	THREADMODEL_SORT_TIME,
-	THREADMODEL_SORT_WAIT, /* deadlocked first, then long waits, then by wait kind */
+	THREADMODEL_SORT_WAIT, /* deadlocked first, then long waits, then by wait kind and lock */
 };
 
 struct threadmodel;
@@ -111,6 +111,12 @@ const struct thread_row *threadmodel_row(const struct threadmodel *m, size_t i);
 /* NULL when tid is not a thread of the last observation. */
 const struct thread_row *threadmodel_find(const struct threadmodel *m, pid_t tid);
 void threadmodel_sort(struct threadmodel *m, enum threadmodel_sort key, bool descending);
+/* Order of two rows by key, as the threads view lists them (0 when equal by key): name; state
+ * (running, disk, sleeping, stopped, other, zombie); CPU and time in state, highest first;
+ * wait (deadlocked, behind a deadlock, owner died, long wait, other waits by kind, then by
+ * lock).  THREADMODEL_SORT_TID gives 0: callers break ties by tid. */
+int threadmodel_compare(const struct thread_row *a, const struct thread_row *b,
+			enum threadmodel_sort key);
 
 /* Re-take the stack of one thread now (a view's Enter): unwinds a blocked thread from its
  * syscall registers, stops a running one briefly.  Returns the row (updated) or NULL. */

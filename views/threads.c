@@ -136,77 +136,18 @@ static void fmt_where(const struct sym_line *ln, char *buf, size_t n)
 
 static enum thr_col sort_col_g;
 
-/* Deadlocked first, then behind a deadlock, owner died, long waits, other waits by kind. */
-static int wait_rank(const struct thread_row *r)
-{
-	const struct lock_thread *l = r->lock;
-	if (l->deadlock >= 0)
-		return 0;
-	if (l->behind >= 0)
-		return 1;
-	if (l->owner_died)
-		return 2;
-	if (l->long_wait)
-		return 3;
-	if (l->wait.kind != LOCK_NONE)
-		return 4 + (int)l->wait.kind;
-	return 100;
-}
-
-/* Running first, then disk, sleeping, stopped, the rest. */
-static int state_rank(char s)
-{
-	switch (s) {
-	case 'R':
-		return 0;
-	case 'D':
-		return 1;
-	case 'S':
-		return 2;
-	case 'T':
-	case 't':
-		return 3;
-	case 'Z':
-		return 5;
-	default:
-		return 4;
-	}
-}
-
-static int dbl_desc(double a, double b)
-{
-	return (a < b) - (a > b);
-}
+/* The model's order for each column (the columns are in the same order as its sort keys). */
+static const enum threadmodel_sort col_key[NCOLS] = {
+	[COL_TID] = THREADMODEL_SORT_TID,   [COL_NAME] = THREADMODEL_SORT_NAME,
+	[COL_STATE] = THREADMODEL_SORT_STATE, [COL_CPU] = THREADMODEL_SORT_CPU,
+	[COL_TIME] = THREADMODEL_SORT_TIME, [COL_WAIT] = THREADMODEL_SORT_WAIT,
+};
 
 static int row_cmp(const void *a, const void *b)
 {
 	const struct thread_row *x = *(const struct thread_row *const *)a;
 	const struct thread_row *y = *(const struct thread_row *const *)b;
-	int c = 0;
-	switch (sort_col_g) {
-	case COL_TID:
-	case NCOLS:
-		break;
-	case COL_NAME:
-		c = strcmp(x->fact->name, y->fact->name);
-		break;
-	case COL_STATE:
-		c = state_rank(x->fact->state) - state_rank(y->fact->state);
-		break;
-	case COL_CPU:
-		c = dbl_desc(x->cpu_pct, y->cpu_pct);
-		break;
-	case COL_TIME:
-		c = dbl_desc(x->state_s, y->state_s);
-		break;
-	case COL_WAIT:
-		/* Then by lock, so that the waiters of one lock stay together (and put). */
-		c = wait_rank(x) - wait_rank(y);
-		if (!c)
-			c = (x->lock->wait.addr > y->lock->wait.addr) -
-			    (x->lock->wait.addr < y->lock->wait.addr);
-		break;
-	}
+	int c = sort_col_g < NCOLS ? threadmodel_compare(x, y, col_key[sort_col_g]) : 0;
 	if (!c)
 		c = (x->fact->tid > y->fact->tid) - (x->fact->tid < y->fact->tid);
 	return c;
