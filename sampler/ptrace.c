@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "tracee.h"
 #include "util.h"
 
 #define DETACH_WAIT_NS 200000000ull /* and for the stop needed to detach after 200 ms */
@@ -90,25 +91,8 @@ static void pt_take_sample(struct sampler *s, struct pt_priv *p, struct pt_threa
 	struct user_regs_struct ur;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &ur) < 0)
 		return;
-	struct unwind_regs regs = { .valid = UNWIND_PERF_REGS_MASK };
-	regs.r[UNWIND_AX] = ur.rax;
-	regs.r[UNWIND_BX] = ur.rbx;
-	regs.r[UNWIND_CX] = ur.rcx;
-	regs.r[UNWIND_DX] = ur.rdx;
-	regs.r[UNWIND_SI] = ur.rsi;
-	regs.r[UNWIND_DI] = ur.rdi;
-	regs.r[UNWIND_BP] = ur.rbp;
-	regs.r[UNWIND_SP] = ur.rsp;
-	regs.r[UNWIND_IP] = ur.rip;
-	regs.r[UNWIND_FLAGS] = ur.eflags;
-	regs.r[UNWIND_R8] = ur.r8;
-	regs.r[UNWIND_R9] = ur.r9;
-	regs.r[UNWIND_R10] = ur.r10;
-	regs.r[UNWIND_R11] = ur.r11;
-	regs.r[UNWIND_R12] = ur.r12;
-	regs.r[UNWIND_R13] = ur.r13;
-	regs.r[UNWIND_R14] = ur.r14;
-	regs.r[UNWIND_R15] = ur.r15;
+	struct unwind_regs regs;
+	tracee_regs_from_user(&ur, &regs);
 	struct sample *smp = &p->smp;
 	smp->tid = t->tid;
 	smp->flags = 0;
@@ -125,8 +109,10 @@ static void pt_handle_status(struct sampler *s, struct pt_priv *p, struct pt_thr
 {
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		t->gone = true;
-		if (t->tid == s->cfg.pid)
+		if (t->tid == s->cfg.pid) {
 			s->gone = true;
+			s->exit_status = status;
+		}
 		return;
 	}
 	if (!WIFSTOPPED(status))
@@ -164,10 +150,16 @@ static void pt_reap(struct sampler *s, struct pt_priv *p)
 		if (tid <= 0)
 			break;
 		struct pt_thread *t = pt_find(p, tid);
-		if (t)
+		if (t) {
 			pt_handle_status(s, p, t, status);
-		else if (tid == s->cfg.pid && (WIFEXITED(status) || WIFSIGNALED(status)))
+		} else if (tid == s->cfg.pid && (WIFEXITED(status) || WIFSIGNALED(status))) {
 			s->gone = true;
+			s->exit_status = status;
+		} else {
+			/* Not one of ours: a late stop of a thread another part of proftop stopped
+			 * alone (threads, Go reader).  waitpid(-1) took it, so release it here. */
+			tracee_release(tid, status);
+		}
 	}
 }
 

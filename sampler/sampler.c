@@ -95,6 +95,7 @@ struct sampler *sampler_open(const struct sampler_config *cfg, char **cause)
 		return NULL;
 	struct sampler *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
+	s->exit_status = -1;
 	if (s->cfg.rate_hz <= 0)
 		s->cfg.rate_hz = 99;
 	if (scan_threads(s) < 0) {

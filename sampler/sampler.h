@@ -102,6 +102,7 @@ struct sampler {
 	size_t captids;
 	uint64_t last_scan_ns, last_tick_ns;
 	bool gone;            /* the target has exited */
+	int exit_status;      /* its wait status when the sampler reaped it (ptrace), else -1 */
 };
 
 /*

@@ -18,6 +18,7 @@
 
 #include <libproc2/pids.h>
 
+#include "tracee.h"
 #include "util.h"
 
 /* The libproc2 items read per thread, in this order (PIDS_VAL indexes). */
@@ -391,53 +392,6 @@ int thread_stack_blocked(struct unwinder *u, const struct thread_fact *f, uint64
 
 #define STOP_SPIN_NS 1000000ull /* poll for stops without sleeping this long */
 
-/* Threads we interrupted that did not stop in time: detached as soon as they stop. */
-static pid_t stop_pending[64];
-static size_t nstop_pending;
-
-/* Detach from pending threads that have stopped (or exited) since. */
-static void stop_pending_flush(void)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < nstop_pending; i++) {
-		int status;
-		pid_t r = waitpid(stop_pending[i], &status, __WALL | WNOHANG);
-		if (r == 0) {
-			stop_pending[j++] = stop_pending[i];
-			continue;
-		}
-		if (r > 0 && WIFSTOPPED(status)) {
-			int sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
-			ptrace(PTRACE_DETACH, stop_pending[i], 0, (void *)(intptr_t)sig);
-		}
-	}
-	nstop_pending = j;
-}
-
-static void regs_from_user(const struct user_regs_struct *ur, struct unwind_regs *regs)
-{
-	memset(regs, 0, sizeof *regs);
-	regs->valid = UNWIND_PERF_REGS_MASK;
-	regs->r[UNWIND_AX] = ur->rax;
-	regs->r[UNWIND_BX] = ur->rbx;
-	regs->r[UNWIND_CX] = ur->rcx;
-	regs->r[UNWIND_DX] = ur->rdx;
-	regs->r[UNWIND_SI] = ur->rsi;
-	regs->r[UNWIND_DI] = ur->rdi;
-	regs->r[UNWIND_BP] = ur->rbp;
-	regs->r[UNWIND_SP] = ur->rsp;
-	regs->r[UNWIND_IP] = ur->rip;
-	regs->r[UNWIND_FLAGS] = ur->eflags;
-	regs->r[UNWIND_R8] = ur->r8;
-	regs->r[UNWIND_R9] = ur->r9;
-	regs->r[UNWIND_R10] = ur->r10;
-	regs->r[UNWIND_R11] = ur->r11;
-	regs->r[UNWIND_R12] = ur->r12;
-	regs->r[UNWIND_R13] = ur->r13;
-	regs->r[UNWIND_R14] = ur->r14;
-	regs->r[UNWIND_R15] = ur->r15;
-}
-
 /* A stopped thread: registers, stack, detach. */
 static void stop_take(struct unwinder *u, struct thread_stop *t, int sig)
 {
@@ -445,7 +399,7 @@ static void stop_take(struct unwinder *u, struct thread_stop *t, int sig)
 	struct user_regs_struct ur;
 	t->n = 0;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &ur) == 0) {
-		regs_from_user(&ur, &t->regs);
+		tracee_regs_from_user(&ur, &t->regs);
 		if (t->max > 0 && t->pcs) {
 			int k = unwinder_unwind(u, &t->regs, NULL, 0, t->regs.r[UNWIND_SP], t->pcs,
 						t->max, &t->truncated);
@@ -463,7 +417,7 @@ static void stop_take(struct unwinder *u, struct thread_stop *t, int sig)
 
 void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uint64_t limit_ns)
 {
-	stop_pending_flush();
+	tracee_pending_flush();
 	size_t pending = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct thread_stop *t = &v[i];
@@ -477,9 +431,9 @@ void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uin
 			continue;
 		}
 		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
-			/* Seized but already gone: nothing to detach from. */
+			/* Seized but exiting: its exit status is reaped when it comes. */
 			t->err = ESRCH;
-			waitpid(t->tid, NULL, __WALL | WNOHANG);
+			tracee_pending_add(t->tid);
 			continue;
 		}
 		t->err = EINPROGRESS;
@@ -527,8 +481,7 @@ void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uin
 					continue;
 				v[i].err = ETIMEDOUT;
 				v[i].stopped_ns = 0;
-				if (nstop_pending < UTIL_ARRAY_LEN(stop_pending))
-					stop_pending[nstop_pending++] = v[i].tid;
+				tracee_pending_add(v[i].tid);
 			}
 			break;
 		}

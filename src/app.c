@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "tracee.h"
 #include "util.h"
 
 static void app_cleanup_hook(void *arg)
@@ -171,9 +172,24 @@ static void arm_timer(int fd, uint64_t interval_ns)
 	timerfd_settime(fd, 0, &its, NULL);
 }
 
+/*
+ * Collect the exit status of a spawned target, never blocking.  Peek first: the child may be a
+ * tracee (ptrace sampler, a thread stopped alone for its stack), and a plain waitpid would
+ * swallow its ptrace stop and leave it stopped for good.  Only an exit is reaped here.
+ */
 static void reap_child(struct app *a)
 {
 	if (!a->spawned || a->child_status != -1)
+		return;
+	if (a->sampler && a->sampler->exit_status != -1) {
+		a->child_status = a->sampler->exit_status; /* the ptrace sampler reaped it */
+		return;
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)a->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != a->pid)
+		return;
+	if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
 		return;
 	int st;
 	if (waitpid(a->pid, &st, WNOHANG) == a->pid)
@@ -206,11 +222,30 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 			stdin_at = n;
 			fds[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
 		}
+		if (h->before_sleep)
+			h->before_sleep(a, h->arg);
+		/* Late stops of threads stopped alone (threads view, Go reader) go free at once. */
+		tracee_pending_flush();
+		/* The tick comes last before poll(): the ptrace sampler's interrupted threads then
+		 * wait only for poll() to report their stops, never for monitor work or drawing. */
+		uint64_t now = util_now_ns();
+		if (a->sampler && !a->target_gone && now >= next_tick) {
+			/* Keep the tick grid (no drift from our own latency); skip ticks we missed. */
+			next_tick += tick_ns;
+			if (next_tick <= now)
+				next_tick = now + tick_ns;
+			if (sampler_tick(a->sampler, now) < 0)
+				a->target_gone = true;
+			uint64_t t2 = sampler_interval_ns(a->sampler);
+			if (t2 != tick_ns) {
+				tick_ns = t2;
+				timer_ns = tick_ns < refresh_ns ? tick_ns : refresh_ns;
+				arm_timer(a->timerfd, timer_ns);
+			}
+		}
 		int samp_at = n;
 		if (a->sampler && !a->target_gone)
 			n += sampler_pollfds(a->sampler, fds + n, (int)(capfds - (size_t)n));
-		if (h->before_sleep)
-			h->before_sleep(a, h->arg);
 		int r = poll(fds, (nfds_t)n, -1);
 		if (r < 0 && errno != EINTR)
 			break;
@@ -247,25 +282,11 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 		}
 		if (a->sampler && n > samp_at)
 			sampler_polled(a->sampler, fds + samp_at, n - samp_at);
-		uint64_t now = util_now_ns();
+		now = util_now_ns();
 		if (fds[1].revents & POLLIN) {
 			uint64_t exp;
 			if (read(a->timerfd, &exp, sizeof exp) < 0)
 				exp = 0;
-		}
-		if (a->sampler && !a->target_gone && now >= next_tick) {
-			/* Keep the tick grid (no drift from our own latency); skip ticks we missed. */
-			next_tick += tick_ns;
-			if (next_tick <= now)
-				next_tick = now + tick_ns;
-			if (sampler_tick(a->sampler, now) < 0)
-				a->target_gone = true;
-			uint64_t t2 = sampler_interval_ns(a->sampler);
-			if (t2 != tick_ns) {
-				tick_ns = t2;
-				timer_ns = tick_ns < refresh_ns ? tick_ns : refresh_ns;
-				arm_timer(a->timerfd, timer_ns);
-			}
 		}
 		app_drain(a);
 		if (a->mon && !a->target_gone && now >= monitor_next_ns(a->mon))
@@ -301,17 +322,17 @@ void app_done(struct app *a)
 		util_log("detaching from pid %d: %llu samples, %llu lost", (int)a->pid,
 			 (unsigned long long)st->samples, (unsigned long long)st->lost);
 		app_drain(a);
+		if (a->target_gone)
+			reap_child(a); /* while the sampler still holds a status it reaped */
 		sampler_close(a->sampler);
 		a->sampler = NULL;
 	}
 	util_cleanup_remove(app_cleanup_hook, a);
 	monitor_free(a->mon);
 	a->mon = NULL;
-	if (a->spawned && a->child_status == -1 && a->target_gone) {
-		int st;
-		if (waitpid(a->pid, &st, 0) == a->pid)
-			a->child_status = st;
-	}
+	if (a->target_gone)
+		reap_child(a);
+	tracee_pending_drain(200ull * 1000 * 1000);
 	profile_free(a->prof);
 	a->prof = NULL;
 	symbols_free(a->sym);

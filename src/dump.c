@@ -25,6 +25,7 @@
 #include "symbols.h"
 #include "threadjson.h"
 #include "threadmodel.h"
+#include "tracee.h"
 #include "unwind.h"
 #include "util.h"
 
@@ -426,5 +427,7 @@ out:
 	threadmodel_free(d.tm);
 	unwinder_free(d.unw);
 	symbols_free(d.sym);
+	/* A thread whose stop came late is released now rather than by our exit. */
+	tracee_pending_drain(200ull * 1000 * 1000);
 	return rc;
 }

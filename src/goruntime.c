@@ -8,6 +8,7 @@
 
 #include "procfs.h"
 #include "symbols.h"
+#include "tracee.h"
 #include "util.h"
 
 #include <dwarf.h>
@@ -136,8 +137,6 @@ struct goruntime {
 	struct goruntime_snapshot snap;
 
 	/* threads left traced after a stop that did not come in time: detached at the next chance */
-	pid_t *pending;
-	size_t npending, pending_cap;
 
 	/* goruntime_code_refers */
 	bool funcs_loaded;
@@ -758,39 +757,11 @@ struct goruntime *goruntime_open(pid_t pid, struct symbols *sym, const struct go
 	return gr;
 }
 
-/* Collect pending stops of threads that could not be detached before, and detach them. */
-static void gr_pending_detach(struct goruntime *gr, uint64_t wait_ns)
-{
-	uint64_t deadline = util_now_ns() + wait_ns;
-	while (gr->npending) {
-		size_t j = 0;
-		for (size_t i = 0; i < gr->npending; i++) {
-			pid_t tid = gr->pending[i];
-			int status = 0, sig = 0;
-			pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
-			if (r == 0) {
-				gr->pending[j++] = tid;
-				continue;
-			}
-			if (r == tid && WIFSTOPPED(status) && (status >> 16) == 0)
-				sig = WSTOPSIG(status);
-			if (r == tid && WIFSTOPPED(status))
-				ptrace(PTRACE_DETACH, tid, 0, (void *)(intptr_t)sig);
-		}
-		gr->npending = j;
-		if (!j || util_now_ns() > deadline)
-			break;
-		struct timespec ts = { 0, 200 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
 void goruntime_close(struct goruntime *gr)
 {
 	if (!gr)
 		return;
-	gr_pending_detach(gr, 2000ull * 1000 * 1000);
-	free(gr->pending);
+	tracee_pending_flush(); /* the rest: the event loop, or the kernel when proftop exits */
 	free(gr->wait_names);
 	free(gr->wait_is_sema);
 	strtab_done(&gr->strs);
@@ -1106,12 +1077,6 @@ static bool gr_thread_stop(pid_t tid, int *sig, bool *gone)
 	}
 }
 
-static void gr_pending_add(struct goruntime *gr, pid_t tid)
-{
-	util_grow((void **)&gr->pending, &gr->pending_cap, gr->npending + 1, sizeof *gr->pending);
-	gr->pending[gr->npending++] = tid;
-}
-
 /*
  * The stack of a running goroutine from its thread's registers: stop that one thread, check
  * that it still runs this goroutine on the goroutine's own stack, copy the stack, resume it.
@@ -1154,7 +1119,7 @@ static bool gr_running_stack(struct goruntime *gr, struct goruntime_goroutine *g
 	if (stopped)
 		ptrace(PTRACE_DETACH, tid, 0, (void *)(intptr_t)sig); /* ESRCH: it is gone */
 	else if (!gone)
-		gr_pending_add(gr, tid); /* the stop is still to come: detach when it does */
+		tracee_pending_add(tid); /* the stop is still to come: detach when it does */
 	uint64_t stop = util_now_ns() - t0;
 	if (stopped && stop > gr->snap.max_stop_ns)
 		gr->snap.max_stop_ns = stop;
@@ -1727,8 +1692,7 @@ const struct goruntime_snapshot *goruntime_scan(struct goruntime *gr, char **cau
 {
 	if (cause)
 		*cause = NULL;
-	if (gr->npending)
-		gr_pending_detach(gr, 0);
+	tracee_pending_flush();
 	uint64_t t0 = util_now_ns();
 	struct goruntime_snapshot *s = &gr->snap;
 	memset(s, 0, sizeof *s);

@@ -9,6 +9,20 @@
 #include <time.h>
 
 #define STOP_LIMIT_NS 2000000000ull /* give a running thread 2 s to stop (loaded machines) */
+
+/* How long a running thread gets to stop.  PROFTOP_TEST_STOP_LIMIT_MS shortens it so tests can
+ * make every stop come late (tests/t_late_stop.sh); it is not a user setting. */
+static uint64_t stop_limit_ns(void)
+{
+	static uint64_t limit;
+	if (!limit) {
+		const char *e = getenv("PROFTOP_TEST_STOP_LIMIT_MS");
+		char *end;
+		unsigned long ms = e ? strtoul(e, &end, 10) : 0;
+		limit = e && *e && !*end && ms < 2000 ? ms * 1000000ull + 1 : STOP_LIMIT_NS;
+	}
+	return limit;
+}
 #define DECODE_FRAMES 16           /* names of the innermost frames given to the decoder */
 #define PARKED_STACK_WORDS 64      /* stack words searched for a parked thread's mutex */
 #define PARK_AGAIN_NS 100000000ull /* wait for a parked thread to sleep again after a stop */
@@ -172,7 +186,7 @@ static void stacks_by_stop(struct threadmodel *m, const size_t *idx, size_t n)
 		v[k].pcs = t->pcs;
 		v[k].max = m->cfg.no_stacks ? 0 : THREADMODEL_MAX_FRAMES;
 	}
-	thread_stacks_stop(m->unw, v, n, STOP_LIMIT_NS);
+	thread_stacks_stop(m->unw, v, n, stop_limit_ns());
 	for (size_t k = 0; k < n; k++) {
 		stack_from_stop(m, &m->th[idx[k]], &v[k]);
 		m->stats.stopped_ns_total += v[k].stopped_ns;
@@ -265,7 +279,7 @@ static void decode_wait(struct threadmodel *m, struct tm_thread *t, const struct
 	memset(&regs, 0, sizeof regs);
 	m->stats.stops++;
 	struct thread_stop st = { .tid = f->tid };
-	thread_stacks_stop(m->unw, &st, 1, STOP_LIMIT_NS);
+	thread_stacks_stop(m->unw, &st, 1, stop_limit_ns());
 	m->stats.stopped_ns_total += st.stopped_ns;
 	if (st.stopped_ns > m->stats.stopped_ns_max)
 		m->stats.stopped_ns_max = st.stopped_ns;

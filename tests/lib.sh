@@ -67,6 +67,17 @@ assert_progress() {
 	wait_for "[ \$(cpu_ticks $1) -gt $a ]" 5 || fail "process $1 made no progress"
 }
 
+# share_ok HOT COLD RATIO: HOT:COLD counts agree with a true RATIO:1 split.  The allowed error of
+# the hot share is 1 percentage point of bias plus 4 binomial standard deviations for the sample
+# count, so a small sample is judged by what it can show (a test must not fail by chance) and a
+# large one is held to about 10% of the ratio.
+share_ok() {
+	awk -v h="$1" -v c="$2" -v r="$3" 'BEGIN {
+		n = h + c; if (n < 1) exit 1
+		p = r / (r + 1); d = h / n - p; if (d < 0) d = -d
+		exit !(d <= 0.01 + 4 * sqrt(p * (1 - p) / n)) }'
+}
+
 # folded_count FILE FUNC: samples whose stack contains FUNC as a frame (folded format).
 folded_count() {
 	awk -v f="$2" '{ n = $NF; $NF = ""; k = split($0, fr, ";");

@@ -19,9 +19,9 @@ go tool pprof -top -sample_index=samples "$T/p.pb.gz" >"$T/byfunc" 2>/dev/null
 go tool pprof -traces "$T/p.pb.gz" >"$T/traces" 2>/dev/null
 grep -Eq "^ +thread: +worker-" "$T/traces" || fail "no thread labels in samples"
 grep -Eq "^ +tid: +[0-9]+" "$T/traces" || fail "no tid labels in samples"
-# Function-level shares (cum) of burn_hot and burn_cold: 3:1 within 10%.
+# Function-level shares (cum) of burn_hot and burn_cold: 3:1 (see share_ok).
 hot=$(awk '$NF=="burn_hot"{print $4}' "$T/byfunc")
 cold=$(awk '$NF=="burn_cold"{print $4}' "$T/byfunc")
 note "cum samples burn_hot=$hot burn_cold=$cold"
-awk -v h="$hot" -v c="$cold" 'BEGIN { exit !(c > 0 && h / c >= 2.7 && h / c <= 3.3) }' ||
+share_ok "$hot" "$cold" 3 ||
 	fail "pprof shares burn_hot:burn_cold = $hot:$cold, not 3:1"

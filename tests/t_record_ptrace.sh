@@ -10,8 +10,8 @@ cold=$(folded_count "$T/out.folded" burn_cold)
 late=$(folded_count "$T/out.folded" late_spin)
 note "burn_hot=$hot burn_cold=$cold late_spin=$late"
 [ "$cold" -gt 100 ] || fail "too few samples in burn_cold ($cold)"
-awk -v h="$hot" -v c="$cold" 'BEGIN { r = h / c; exit !(r >= 2.7 && r <= 3.3) }' ||
-	fail "burn_hot:burn_cold = $hot:$cold, not 3:1 within 10%"
+share_ok "$hot" "$cold" 3 ||
+	fail "burn_hot:burn_cold = $hot:$cold, not 3:1 (1 pp + 4 sigma on the hot share)"
 [ "$late" -gt 0 ] || fail "the thread started after attach (late_spin) was not sampled"
 grep -q "worker_main;burn_hot" "$T/out.folded" || fail "no full stack worker_main;burn_hot"
 assert_untraced "$FIX_PID"
