@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -46,6 +47,7 @@ static pid_t spawn(char **cmd, bool quiet, char **cause)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL); /* ignored by proftop; exec would pass that on */
 		if (quiet) {
 			int fd = open("/dev/null", O_RDWR);
 			if (fd >= 0) {
@@ -93,6 +95,7 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTSTP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -118,6 +121,7 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 	a->sampler = sampler_open(&cfg, cause);
 	if (!a->sampler)
 		return -1;
+	a->sampler_cfg = a->sampler->cfg; /* the mode chosen, for a reattach after a suspend */
 	a->mode_name = sampler_name(a->sampler);
 	a->rate_hz = a->sampler->cfg.rate_hz;
 	util_log("attached to pid %d (%s): %s mode, %s call graph, %d Hz, %d threads%s%s", (int)a->pid,
@@ -196,6 +200,65 @@ static void reap_child(struct app *a)
 		a->child_status = st;
 }
 
+/* A command proftop started does not outlive proftop: SIGTERM, SIGKILL after 2 s. */
+static void stop_child(struct app *a)
+{
+	if (kill(a->pid, SIGTERM) < 0)
+		return;
+	for (int i = 0; i < 200; i++) {
+		int st;
+		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+			a->child_status = st;
+			return;
+		}
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	kill(a->pid, SIGKILL);
+	waitpid(a->pid, NULL, 0);
+}
+
+/*
+ * SIGTSTP: proftop is about to be stopped (Ctrl-Z).  A stopped tracer must hold nothing, so
+ * close the sampler first (every thread detached and running, perf events gone), let the front
+ * end give the terminal back, stop, and on SIGCONT attach again with the same mode and rate.
+ */
+static void suspend(struct app *a, const struct app_hooks *h)
+{
+	util_log("suspended (SIGTSTP): detaching from pid %d", (int)a->pid);
+	if (a->sampler) {
+		app_drain(a);
+		sampler_close(a->sampler);
+		a->sampler = NULL;
+	}
+	tracee_pending_drain(200ull * 1000 * 1000);
+	if (h->suspend)
+		h->suspend(a, h->arg);
+	/* Stop with the default action; the signal is blocked for the signalfd, so unblock it
+	 * just for this. */
+	sigset_t tstp;
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	signal(SIGTSTP, SIG_DFL);
+	raise(SIGTSTP); /* pending until unblocked: the terminal already stopped the rest of the job */
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL); /* the pending SIGTSTP stops us here */
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	/* Continued. */
+	if (!a->target_gone) {
+		char *cause = NULL;
+		a->sampler = sampler_open(&a->sampler_cfg, &cause);
+		if (!a->sampler) {
+			util_log("reattach after SIGCONT failed: %s", cause ? cause : "?");
+			free(cause);
+			a->target_gone = true;
+		} else {
+			util_log("resumed: attached to pid %d again", (int)a->pid);
+		}
+	}
+	if (h->resume)
+		h->resume(a, h->arg);
+}
+
 int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 {
 	uint64_t tick_ns = sampler_interval_ns(a->sampler);
@@ -260,6 +323,9 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 					break;
 				case SIGCHLD:
 					reap_child(a);
+					break;
+				case SIGTSTP:
+					suspend(a, h);
 					break;
 				default:
 					a->quit_signal = (int)si.ssi_signo;
@@ -330,9 +396,10 @@ void app_done(struct app *a)
 	util_cleanup_remove(app_cleanup_hook, a);
 	monitor_free(a->mon);
 	a->mon = NULL;
-	if (a->target_gone)
-		reap_child(a);
 	tracee_pending_drain(200ull * 1000 * 1000);
+	reap_child(a);
+	if (a->spawned && a->child_status == -1)
+		stop_child(a);
 	profile_free(a->prof);
 	a->prof = NULL;
 	symbols_free(a->sym);

@@ -1,6 +1,7 @@
 /*
  * app: the program around the model: options, attaching to (or starting) the target, and the
- * event loop — one thread, one poll() over a signalfd (INT, TERM, HUP, WINCH, CHLD), a timerfd,
+ * event loop — one thread, one poll() over a signalfd (INT, TERM, HUP, QUIT, WINCH, CHLD, TSTP),
+ * a timerfd,
  * the target's pidfd, the sampler's fds and (for the TUI) stdin.  Callbacks only update the model
  * and set flags; the front end (record, dump, TUI) redraws or writes from its hooks.
  *
@@ -59,6 +60,11 @@ struct app_hooks {
 	int (*resize)(struct app *a, void *arg);
 	/* End of each loop pass: redraw if something changed. */
 	void (*before_sleep)(struct app *a, void *arg);
+	/* SIGTSTP (Ctrl-Z): give the terminal back before proftop stops; after SIGCONT take it
+	 * again.  The sampler is closed in between (app_run does that), so the target runs free
+	 * while proftop is suspended. */
+	void (*suspend)(struct app *a, void *arg);
+	void (*resume)(struct app *a, void *arg);
 	uint64_t refresh_ns;
 	bool want_stdin;
 };
@@ -69,6 +75,7 @@ struct app {
 	char comm[64];
 	bool spawned;
 	struct sampler *sampler;
+	struct sampler_config sampler_cfg; /* as opened (mode resolved), to reopen after a suspend */
 	const char *mode_name;   /* "perf" or "ptrace", kept after the sampler is closed */
 	int rate_hz;             /* current sampling rate */
 	struct symbols *sym;

@@ -67,6 +67,7 @@ static const char usage_text[] =
 	"  s                      snapshot: pprof + JSON of the window into --snapshot-dir\n"
 	"  ? F1                   help\n"
 	"  Ctrl-L                 redraw the screen\n"
+	"  Ctrl-Z                 suspend: detach, stop proftop; fg attaches again\n"
 	"  q F10                  quit; the target runs on, untraced\n"
 	"  Up Down PgUp PgDn      move the cursor (top); parent / child frame (flame)\n"
 	"  Home End               first / last row (top); Home: the zoomed frame (flame)\n"
@@ -466,7 +467,7 @@ static int cmd_record(struct app_options *opt)
 	app_run(&a, &h, true);
 	/* Detach before writing: the target runs free while we symbolize and compress. */
 	app_drain(&a);
-	uint64_t lost = sampler_stats(a.sampler)->lost;
+	uint64_t lost = a.sampler ? sampler_stats(a.sampler)->lost : 0;
 	sampler_close(a.sampler);
 	a.sampler = NULL;
 	int rc = 0;

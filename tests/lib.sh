@@ -84,3 +84,26 @@ folded_count() {
 		for (i = 1; i <= k; i++) { g = fr[i]; sub(/ +$/, "", g); if (g == f) { s += n; break } } }
 		END { print s + 0 }' "$1"
 }
+
+# record_truth FIXTURE MODE [RECORD_ARGS...]: record FIXTURE (hotspots or hotspots_nofp, with a
+# late thread) for 3 s in MODE with RECORD_ARGS, and check what every sampling mode must give:
+# the 3:1 ground truth (share_ok), the thread started after attach, the full stack
+# worker_main;burn_hot, and a target left running and untraced.
+record_truth() {
+	local fixture="$1" mode="$2" hot cold late
+	shift 2
+	start_fixture "$fixture" --late 1
+	"$PROFTOP" record -p "$FIX_PID" -d 3 -F 4999 --mode "$mode" "$@" --format folded \
+		-o "$T/out.folded" 2>"$T/err" || fail "record failed: $(cat "$T/err")"
+	grep -q "$mode mode" "$T/err" || fail "not in $mode mode: $(cat "$T/err")"
+	hot=$(folded_count "$T/out.folded" burn_hot)
+	cold=$(folded_count "$T/out.folded" burn_cold)
+	late=$(folded_count "$T/out.folded" late_spin)
+	note "burn_hot=$hot burn_cold=$cold late_spin=$late"
+	share_ok "$hot" "$cold" 3 ||
+		fail "burn_hot:burn_cold = $hot:$cold, not 3:1 (1 pp + 4 sigma on the hot share)"
+	[ "$late" -gt 0 ] || fail "the thread started after attach (late_spin) was not sampled"
+	grep -q "worker_main;burn_hot" "$T/out.folded" || fail "no full stack worker_main;burn_hot"
+	assert_untraced "$FIX_PID"
+	assert_progress "$FIX_PID"
+}

@@ -34,3 +34,11 @@ def walk(n, path):
 assert walk(d["tree"], []) > 0
 assert d["tree"]["total"] == d["samples"]
 PY
+# With -d, a command still running at the end is stopped (SIGTERM): proftop leaves nothing behind.
+"$PROFTOP" record -d 1 --format folded -o "$T/d.folded" -- "$TESTBIN/hotspots" >"$T/out2" 2>"$T/err2" ||
+	fail "record -d 1 -- CMD failed: $(cat "$T/err2")"
+pid2=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$T/out2")
+[ -n "$pid2" ] || fail "the command never got ready: $(cat "$T/err2")"
+FIXTURE_PIDS="$FIXTURE_PIDS $pid2"
+[ ! -d "/proc/$pid2" ] || fail "the command outlived record -d 1 (state $(awk '{print $3}' /proc/$pid2/stat))"
+[ "$(folded_count "$T/d.folded" burn_hot)" -gt 0 ] || fail "record -d 1 -- CMD has no burn_hot samples"

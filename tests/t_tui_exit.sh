@@ -46,6 +46,30 @@ wait_gone "$TUI_PID"
 assert_untraced "$pid"; assert_progress "$pid"
 note "Ctrl-C: ok"
 
+# Ctrl-Z in an interactive shell, ptrace mode: proftop detaches before it stops, so the target
+# runs untraced while proftop is suspended; fg attaches again and redraws.  (A stop signal is
+# only honoured in a job-control shell: the kernel drops it in an orphaned process group.)
+tm new-session -d -x 100 -y 30 -s tstp "env -i PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 bash --norc --noprofile -i" ||
+	fail "tmux new-session failed"
+sh_pid=$(tm display-message -p -t tstp '#{pane_pid}')
+tm send-keys -t tstp "$(printf '%q ' "$PROFTOP" -p "$pid" --mode ptrace)" Enter
+wait_for "TUI_PID=\$(pgrep -P $sh_pid proftop)" 10 || fail "Ctrl-Z: proftop did not start"
+wait_screen tstp "mix_step" 20
+tm send-keys -t tstp C-z
+wait_for "[ \"\$(awk '{print \$3}' /proc/$TUI_PID/stat)\" = T ]" 10 || fail "Ctrl-Z: proftop did not stop"
+wait_screen tstp "Stopped"
+assert_untraced "$pid"; assert_progress "$pid"
+tm send-keys -t tstp "fg" Enter
+wait_screen tstp "resumed"
+wait_for "grep -q '^TracerPid:[[:space:]]*$TUI_PID' /proc/$pid/task/*/status" 10 ||
+	fail "fg: not tracing the target again"
+wait_screen tstp "mix_step"
+tm send-keys -t tstp q
+wait_gone "$TUI_PID"
+assert_untraced "$pid"; assert_progress "$pid"
+tm kill-session -t tstp
+note "Ctrl-Z/fg: ok"
+
 # Errors: one line, before curses, exit 1.
 tui_start err 100 30 -- -p 999999
 wait_gone "$TUI_PID"

@@ -43,6 +43,7 @@ const struct ui_keyhelp ui_global_keys[] = {
 	       "(JSON) to --snapshot-dir; the status line names both files" },
 	{ "? F1", "this help" },
 	{ "Ctrl-L", "redraw the screen" },
+	{ "Ctrl-Z", "suspend (detaches; fg attaches again)" },
 	{ "q F10", "quit (the target runs on, untraced)" },
 	{ NULL, NULL },
 };
@@ -1492,6 +1493,28 @@ static void on_before_sleep(struct app *a, void *arg)
 		ui_draw(ui);
 }
 
+/* app hooks, SIGTSTP: the shell gets the terminal back while proftop is stopped (and the target
+ * detached); on SIGCONT the screen is drawn again in full. */
+static void on_suspend(struct app *a, void *arg)
+{
+	(void)a;
+	struct ui *ui = arg;
+	if (ui->priv->curses_on)
+		endwin();
+}
+
+static void on_resume(struct app *a, void *arg)
+{
+	(void)a;
+	struct ui *ui = arg;
+	if (!ui->priv->curses_on)
+		return;
+	refresh();
+	clearok(curscr, TRUE);
+	ui_status(ui, UI_STATUS_INFO, "resumed: attached again after a suspend (Ctrl-Z)");
+	ui->priv->dirty = true;
+}
+
 /* Restore the terminal (exit paths, util_fatal, crash handlers). */
 static void ui_cleanup_hook(void *arg)
 {
@@ -1537,21 +1560,6 @@ static char *terminal_problem(void)
 	return why;
 }
 
-/* After the TUI ends: a command we started is not left behind. */
-static void stop_child(pid_t pid)
-{
-	if (kill(pid, SIGTERM) < 0)
-		return;
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 int cli_top(struct app_options *opt)
 {
 	setlocale(LC_ALL, "");
@@ -1588,8 +1596,6 @@ int cli_top(struct app_options *opt)
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		app_done(&a);
-		if (a.spawned && a.child_status == -1)
-			stop_child(a.pid);
 		ui_free(ui);
 		fprintf(stderr, "proftop: cannot start the terminal interface\n");
 		return 1;
@@ -1609,6 +1615,8 @@ int cli_top(struct app_options *opt)
 		.input = on_input,
 		.resize = on_resize,
 		.before_sleep = on_before_sleep,
+		.suspend = on_suspend,
+		.resume = on_resume,
 		.refresh_ns = 250000000ull,
 		.want_stdin = true,
 	};
@@ -1619,8 +1627,6 @@ int cli_top(struct app_options *opt)
 	delscreen(scr);
 	/* Detach first: the target matters more than our own tidying. */
 	app_done(&a);
-	if (a.spawned && a.child_status == -1)
-		stop_child(a.pid);
 	ui_free(ui);
 	return 0;
 }
