@@ -40,6 +40,12 @@ struct gl_cur {
 	bool on_stack;
 };
 
+/* A probable holder of a deadlocked lock with inferred holders: goroutine id, lock index. */
+struct gl_held {
+	int64_t id;
+	uint32_t lock;
+};
+
 struct golocks {
 	double stuck_after_s;
 	uint64_t thr_ns;
@@ -60,13 +66,13 @@ struct golocks {
 	/* per snapshot goroutine: index into waits (or SIZE_MAX) */
 	size_t *gw;
 	size_t gw_cap;
-	/* Tarjan */
-	uint32_t *stack, *edges;
-	size_t *edge_at;
-	size_t stack_cap, edges_cap, edge_at_cap;
+	/* the graph over stuck locks (+ one virtual node) and Tarjan's stacks, all iterative */
+	uint32_t *stack, *edges, *calls, *seen;
+	size_t *edge_at, *call_e;
+	size_t stack_cap, edges_cap, edge_at_cap, calls_cap, call_e_cap, seen_cap;
 	int counter;
-	uint32_t *scc;
-	size_t nscc, scc_cap;
+	struct gl_held *held;
+	size_t held_cap;
 	uint32_t *inv;
 	size_t inv_cap;
 	/* snapshot goroutines by lock: byl[byl_at[l] .. byl_at[l+1]) */
@@ -99,8 +105,11 @@ void golocks_free(struct golocks *gl)
 	free(gl->gw);
 	free(gl->stack);
 	free(gl->edges);
+	free(gl->calls);
+	free(gl->seen);
 	free(gl->edge_at);
-	free(gl->scc);
+	free(gl->call_e);
+	free(gl->held);
 	free(gl->inv);
 	free(gl->byl);
 	free(gl->byl_at);
@@ -159,13 +168,6 @@ static int gl_i64_cmp(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return x < y ? -1 : x > y;
-}
-
-/* Index into gl->waits of the goroutine with this id, SIZE_MAX when it waits on no lock. */
-static size_t gl_wait_find(const struct golocks *gl, int64_t id)
-{
-	const struct gl_wait *w = gl_wait_old(gl, id);
-	return w ? (size_t)(w - gl->waits) : SIZE_MAX;
 }
 
 /* ---- history ---- */
@@ -249,54 +251,114 @@ static void gl_edge_add(struct golocks *gl, size_t *n, uint32_t to)
 	gl->edges[(*n)++] = to;
 }
 
-/* Index into cur[] of the stuck lock the goroutine with this id is stuck on, or UINT32_MAX. */
-static uint32_t gl_stuck_on(const struct golocks *gl, const uint32_t *stuck_idx, size_t nstuck,
-			    int64_t id, uint64_t now)
+/* Index into cur[] (and gl->locks) of the stuck lock the goroutine with this id has been stuck
+ * on for the threshold, or UINT32_MAX: two binary searches. */
+static uint32_t gl_stuck_on(const struct golocks *gl, size_t nl, int64_t id, uint64_t now)
 {
-	size_t w = gl_wait_find(gl, id);
-	if (w == SIZE_MAX || now - gl->waits[w].since_ns < gl->thr_ns)
+	const struct gl_wait *w = gl_wait_old(gl, id);
+	if (!w || now - w->since_ns < gl->thr_ns)
 		return UINT32_MAX;
-	for (size_t k = 0; k < nstuck; k++)
-		if (gl->locks[stuck_idx[k]].addr == gl->waits[w].lock)
-			return (uint32_t)k;
-	return UINT32_MAX;
+	const struct gl_lock *l = gl_lock_old(gl, w->lock);
+	size_t k = l ? (size_t)(l - gl->locks) : SIZE_MAX;
+	return k < nl && gl->out[k].stuck ? (uint32_t)k : UINT32_MAX;
 }
 
-static void gl_tarjan(struct golocks *gl, uint32_t v, size_t *sp)
+/* Tarjan: number v and push it on the component stack and the call stack. */
+static void gl_tarjan_visit(struct golocks *gl, uint32_t v, size_t *sp, size_t *cp)
 {
 	gl->cur[v].index = gl->cur[v].low = gl->counter++;
-	util_grow((void **)&gl->stack, &gl->stack_cap, *sp + 1, sizeof *gl->stack);
-	gl->stack[(*sp)++] = v;
 	gl->cur[v].on_stack = true;
-	for (size_t e = gl->edge_at[v]; e < gl->edge_at[v + 1]; e++) {
-		uint32_t w = gl->edges[e];
-		if (gl->cur[w].index < 0) {
-			gl_tarjan(gl, w, sp);
-			if (gl->cur[w].low < gl->cur[v].low)
-				gl->cur[v].low = gl->cur[w].low;
-		} else if (gl->cur[w].on_stack && gl->cur[w].index < gl->cur[v].low) {
-			gl->cur[v].low = gl->cur[w].index;
+	gl->stack[(*sp)++] = v;
+	gl->calls[*cp] = v;
+	gl->call_e[(*cp)++] = gl->edge_at[v];
+}
+
+/*
+ * Tarjan's strongly connected components from root, with an explicit call stack (a chain of
+ * many thousand locks needs no deep C stack); the stacks hold every node at most once, sized
+ * by the caller.  Components are completed in the order of the recursive algorithm.  One of
+ * >= 2 real locks (nodes below nreal; the virtual node does not count) is a deadlock.
+ */
+static void gl_tarjan(struct golocks *gl, uint32_t root, uint32_t nreal)
+{
+	size_t sp = 0, cp = 0;
+	gl_tarjan_visit(gl, root, &sp, &cp);
+	while (cp) {
+		uint32_t v = gl->calls[cp - 1];
+		if (gl->call_e[cp - 1] < gl->edge_at[v + 1]) {
+			uint32_t w = gl->edges[gl->call_e[cp - 1]++];
+			if (gl->cur[w].index < 0)
+				gl_tarjan_visit(gl, w, &sp, &cp);
+			else if (gl->cur[w].on_stack && gl->cur[w].index < gl->cur[v].low)
+				gl->cur[v].low = gl->cur[w].index;
+			continue;
+		}
+		/* v is done: its low goes to its caller, and it may close a component. */
+		cp--;
+		if (cp && gl->cur[v].low < gl->cur[gl->calls[cp - 1]].low)
+			gl->cur[gl->calls[cp - 1]].low = gl->cur[v].low;
+		if (gl->cur[v].low != gl->cur[v].index)
+			continue;
+		size_t at = sp, nr = 0;
+		do {
+			at--;
+			gl->cur[gl->stack[at]].on_stack = false;
+			nr += gl->stack[at] < nreal;
+		} while (gl->stack[at] != v);
+		if (nr >= 2) {
+			/* A cycle: its locks are deadlocked. */
+			for (size_t k = at; k < sp; k++) {
+				if (gl->stack[k] >= nreal)
+					continue;
+				gl->out[gl->stack[k]].deadlocked = true;
+				gl->out[gl->stack[k]].cycle = (uint32_t)gl->rep.ndeadlocks;
+			}
+			gl->rep.deadlock = true;
+			gl->rep.ndeadlocks++;
+		}
+		sp = at;
+	}
+}
+
+/*
+ * The graph over stuck locks: L -> M when a stuck waiter of M probably holds L, in CSR form
+ * (edges[edge_at[L] .. edge_at[L+1])).  A lock whose holder is unknown may be held by any
+ * stuck waiter: rather than an edge to every other stuck lock (ns² of them), it has one edge to
+ * a virtual node nl, which has one to every stuck lock.  Paths between distinct locks stay the
+ * same (nl -> L itself only closes L -> nl -> L, which gl_tarjan() does not count as a cycle).
+ * Each holder costs two binary searches; edges to the same lock are kept once.
+ */
+static void gl_graph_build(struct golocks *gl, size_t nl, uint64_t now)
+{
+	util_grow((void **)&gl->edge_at, &gl->edge_at_cap, nl + 2, sizeof *gl->edge_at);
+	util_grow((void **)&gl->seen, &gl->seen_cap, nl + 1, sizeof *gl->seen);
+	memset(gl->seen, 0, (nl + 1) * sizeof *gl->seen);
+	uint32_t virt = (uint32_t)nl;
+	bool unknown = false;
+	size_t ne = 0;
+	for (size_t i = 0; i < nl; i++) {
+		gl->edge_at[i] = ne;
+		const struct gl_cur *c = &gl->cur[i];
+		if (!gl->out[i].stuck)
+			continue;
+		if (!c->known) {
+			gl_edge_add(gl, &ne, virt);
+			unknown = true;
+			continue;
+		}
+		for (size_t h = 0; h < c->nholders; h++) {
+			uint32_t s = gl_stuck_on(gl, nl, gl->pool[c->holders_at + h], now);
+			if (s != UINT32_MAX && s != i && gl->seen[s] != i + 1) {
+				gl->seen[s] = (uint32_t)i + 1;
+				gl_edge_add(gl, &ne, s);
+			}
 		}
 	}
-	if (gl->cur[v].low != gl->cur[v].index)
-		return;
-	gl->nscc = 0;
-	uint32_t w;
-	do {
-		w = gl->stack[--(*sp)];
-		gl->cur[w].on_stack = false;
-		util_grow((void **)&gl->scc, &gl->scc_cap, gl->nscc + 1, sizeof *gl->scc);
-		gl->scc[gl->nscc++] = w;
-	} while (w != v);
-	if (gl->nscc < 2)
-		return;
-	/* A cycle: its locks are deadlocked. */
-	for (size_t i = 0; i < gl->nscc; i++) {
-		gl->out[gl->scc[i]].deadlocked = true;
-		gl->out[gl->scc[i]].cycle = (uint32_t)gl->rep.ndeadlocks;
-	}
-	gl->rep.deadlock = true;
-	gl->rep.ndeadlocks++;
+	gl->edge_at[nl] = ne;
+	for (size_t i = 0; unknown && i < nl; i++)
+		if (gl->out[i].stuck)
+			gl_edge_add(gl, &ne, (uint32_t)i);
+	gl->edge_at[nl + 1] = ne;
 }
 
 /* ---- report ---- */
@@ -406,10 +468,49 @@ static void gl_holders_collect(struct golocks *gl, const struct goruntime_snapsh
 	qsort(gl->pool + c->holders_at, c->nholders, sizeof *gl->pool, gl_i64_cmp);
 }
 
-static bool gl_pool_has(const struct golocks *gl, size_t at, size_t n, int64_t id)
+static int gl_held_cmp(const void *a, const void *b)
 {
-	const int64_t *p = bsearch(&id, gl->pool + at, n, sizeof *gl->pool, gl_i64_cmp);
-	return p != NULL;
+	const struct gl_held *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->lock < y->lock ? -1 : x->lock > y->lock;
+}
+
+/* Every probable holder of a deadlocked lock with inferred holders, as (id, lock) sorted by id
+ * then lock; returns the count. */
+static size_t gl_held_build(struct golocks *gl, size_t nl)
+{
+	size_t n = 0;
+	for (size_t j = 0; j < nl; j++) {
+		const struct gl_cur *c = &gl->cur[j];
+		if (!gl->out[j].deadlocked || !c->known)
+			continue;
+		util_grow((void **)&gl->held, &gl->held_cap, n + c->nholders + 1, sizeof *gl->held);
+		for (size_t h = 0; h < c->nholders; h++)
+			gl->held[n++] = (struct gl_held){ gl->pool[c->holders_at + h], (uint32_t)j };
+	}
+	if (n > 1)
+		qsort(gl->held, n, sizeof *gl->held, gl_held_cmp);
+	return n;
+}
+
+/* The first lock (lowest index) other than lock i, of cycle, that goroutine id probably holds;
+ * UINT32_MAX when none. */
+static uint32_t gl_held_find(const struct golocks *gl, size_t n, int64_t id, uint32_t i,
+			     uint32_t cycle)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gl->held[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && gl->held[lo].id == id; lo++)
+		if (gl->held[lo].lock != i && gl->out[gl->held[lo].lock].cycle == cycle)
+			return gl->held[lo].lock;
+	return UINT32_MAX;
 }
 
 /* Goroutine indices of the snapshot grouped by the lock they wait on (counting sort). */
@@ -478,42 +579,18 @@ void golocks_observe(struct golocks *gl, const struct goruntime_snapshot *snap, 
 	}
 	nl = k;
 
-	/* The graph over stuck locks: L -> M when a stuck waiter of M probably holds L (or L's
-	 * holder is unknown). */
-	uint32_t *stuck_idx = xmalloc((nl + 1) * sizeof *stuck_idx);
-	size_t ns = 0;
-	for (size_t i = 0; i < nl; i++)
-		if (gl->out[i].stuck)
-			stuck_idx[ns++] = (uint32_t)i;
-	util_grow((void **)&gl->edge_at, &gl->edge_at_cap, nl + 2, sizeof *gl->edge_at);
-	bool *mark = xcalloc(ns + 1, sizeof *mark);
-	size_t ne = 0;
-	for (size_t i = 0; i < nl; i++) {
-		gl->edge_at[i] = ne;
-		const struct gl_cur *c = &gl->cur[i];
-		if (!gl->out[i].stuck)
-			continue;
-		memset(mark, 0, (ns + 1) * sizeof *mark);
-		for (size_t h = 0; h < c->nholders; h++) {
-			uint32_t s = gl_stuck_on(gl, stuck_idx, ns, gl->pool[c->holders_at + h], now);
-			if (s != UINT32_MAX && stuck_idx[s] != i && !mark[s]) {
-				mark[s] = true;
-				gl_edge_add(gl, &ne, stuck_idx[s]);
-			}
-		}
-		for (size_t s = 0; !c->known && s < ns; s++)
-			if (stuck_idx[s] != i)
-				gl_edge_add(gl, &ne, stuck_idx[s]);
-	}
-	free(mark);
-	gl->edge_at[nl] = ne;
+	/* The wait-for graph and its cycles (the virtual node is cur[nl]); roots in address order. */
+	gl_graph_build(gl, nl, now);
+	util_grow((void **)&gl->stack, &gl->stack_cap, nl + 2, sizeof *gl->stack);
+	util_grow((void **)&gl->calls, &gl->calls_cap, nl + 2, sizeof *gl->calls);
+	util_grow((void **)&gl->call_e, &gl->call_e_cap, nl + 2, sizeof *gl->call_e);
+	memset(&gl->cur[nl], 0, sizeof gl->cur[nl]);
+	gl->cur[nl].index = -1;
 	gl->counter = 0;
 	bool all_known = true;
-	for (size_t s = 0; s < ns; s++) {
-		size_t sp = 0;
-		if (gl->cur[stuck_idx[s]].index < 0)
-			gl_tarjan(gl, stuck_idx[s], &sp);
-	}
+	for (size_t i = 0; i < nl; i++)
+		if (gl->out[i].stuck && gl->cur[i].index < 0)
+			gl_tarjan(gl, (uint32_t)i, (uint32_t)nl);
 	/* holders_known: every deadlocked lock had inferred holders */
 	bool any = false;
 	for (size_t i = 0; i < nl; i++) {
@@ -532,7 +609,7 @@ void golocks_observe(struct golocks *gl, const struct goruntime_snapshot *snap, 
 
 	/* Deadlock members, by lock of the cycle: its stuck waiters that probably hold another
 	 * lock of the cycle, else its longest-waiting one. */
-	size_t nm = 0;
+	size_t nm = 0, nheld = gl_held_build(gl, nl);
 	for (size_t i = 0; i < nl; i++) {
 		if (!gl->out[i].deadlocked)
 			continue;
@@ -540,12 +617,7 @@ void golocks_observe(struct golocks *gl, const struct goruntime_snapshot *snap, 
 		size_t before = nm;
 		for (size_t w = 0; w < c->nstuck; w++) {
 			int64_t id = gl->pool[c->stuck_at + w];
-			uint32_t holds = UINT32_MAX;
-			for (size_t j = 0; j < nl && holds == UINT32_MAX; j++)
-				if (j != i && gl->out[j].deadlocked && gl->out[j].cycle == gl->out[i].cycle &&
-				    gl->cur[j].known &&
-				    gl_pool_has(gl, gl->cur[j].holders_at, gl->cur[j].nholders, id))
-					holds = (uint32_t)j;
+			uint32_t holds = gl_held_find(gl, nheld, id, (uint32_t)i, gl->out[i].cycle);
 			if (holds == UINT32_MAX)
 				continue;
 			util_grow((void **)&gl->members, &gl->members_cap, nm + 1, sizeof *gl->members);
@@ -557,7 +629,6 @@ void golocks_observe(struct golocks *gl, const struct goruntime_snapshot *snap, 
 								     (uint32_t)i, UINT32_MAX };
 		}
 	}
-	free(stuck_idx);
 
 	/* The pool has stopped growing: point into it, then put the locks in report order and
 	 * renumber the members' lock indices. */
@@ -616,15 +687,27 @@ static void gl_frame_short(struct goruntime *gr, const struct goruntime_snapshot
 	strbuf_printf(out, " at %s (%s:%d)", fn ? fn->name : "?", file, ln->line);
 }
 
+/* The first member of a cycle (members are sorted by cycle); r->nmembers when it has none. */
+static size_t gl_member_first(const struct golocks_report *r, uint32_t cycle)
+{
+	size_t lo = 0, hi = r->nmembers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->members[mid].cycle < cycle)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* One cycle: "goroutine 23 holds main.ledger, waits main.accounts at ...; goroutine 24 ...". */
 static void gl_cycle_text(const struct golocks_report *r, uint32_t cycle, struct goruntime *gr,
 			  const struct goruntime_snapshot *snap, struct strbuf *out)
 {
 	int k = 0;
-	for (size_t m = 0; m < r->nmembers; m++) {
+	for (size_t m = gl_member_first(r, cycle); m < r->nmembers && r->members[m].cycle == cycle; m++) {
 		const struct golocks_member *mb = &r->members[m];
-		if (mb->cycle != cycle)
-			continue;
 		strbuf_printf(out, "%sgoroutine %" PRId64 " ", k++ ? "; " : "", mb->goroutine);
 		if (mb->holds != UINT32_MAX) {
 			strbuf_puts(out, "holds ");
@@ -637,11 +720,20 @@ static void gl_cycle_text(const struct golocks_report *r, uint32_t cycle, struct
 	}
 }
 
-/* Were the holders of every lock of this cycle inferred (not assumed)? */
+/* Were the holders of every lock of this cycle inferred (not assumed)?  The report's locks
+ * are deadlocked first, by cycle (the others have cycle UINT32_MAX): a binary search. */
 static bool gl_cycle_known(const struct golocks_report *r, uint32_t cycle)
 {
-	for (size_t i = 0; i < r->nlocks; i++)
-		if (r->locks[i].cycle == cycle && !r->locks[i].nholders)
+	size_t lo = 0, hi = r->nlocks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->locks[mid].cycle < cycle)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->nlocks && r->locks[lo].cycle == cycle; lo++)
+		if (!r->locks[lo].nholders)
 			return false;
 	return true;
 }
@@ -783,9 +875,7 @@ void golocks_dump_text(struct goruntime *gr, const struct goruntime_snapshot *sn
 		gl_cycle_text(r, d, NULL, NULL, out);
 		strbuf_printf(out, "%s\n", gl_cycle_known(r, d) ? "" : "  (holders unknown: assumed from "
 									  "the waits alone)");
-		for (size_t m = 0; m < r->nmembers; m++) {
-			if (r->members[m].cycle != d)
-				continue;
+		for (size_t m = gl_member_first(r, d); m < r->nmembers && r->members[m].cycle == d; m++) {
 			strbuf_printf(out, "     goroutine %" PRId64 " waits", r->members[m].goroutine);
 			gl_frame_short(gr, snap, r->members[m].goroutine, true, out);
 			strbuf_putc(out, '\n');
@@ -943,10 +1033,8 @@ void golocks_dump_json(struct goruntime *gr, const struct goruntime_snapshot *sn
 		strbuf_printf(out, "%s\n {\"holders_known\":%s,\"goroutines\":[", d ? "," : "",
 			      gl_cycle_known(r, d) ? "true" : "false");
 		int m2 = 0;
-		for (size_t m = 0; m < r->nmembers; m++) {
+		for (size_t m = gl_member_first(r, d); m < r->nmembers && r->members[m].cycle == d; m++) {
 			const struct golocks_member *mb = &r->members[m];
-			if (mb->cycle != d)
-				continue;
 			strbuf_printf(out, "%s{\"id\":%" PRId64 ",\"waits\":", m2++ ? "," : "", mb->goroutine);
 			gl_json_hex(out, r->locks[mb->waits_on].addr);
 			strbuf_puts(out, ",\"holds\":");

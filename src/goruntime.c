@@ -37,6 +37,12 @@ enum {
 	GR_RETRIES = 4,                    /* reads of a goroutine before it is marked torn */
 	GR_MAX_GOROUTINES = 16 * 1024 * 1024,
 	GR_THREAD_TRIES = 3,               /* stops of a running goroutine's thread per scan */
+	/* Bounds on the layouts a target's DWARF may describe (Go 1.19: g 400 bytes, sudog 88,
+	 * semtable 251 x 64, RWMutex 24): each is a buffer of proftop's own. */
+	GR_G_MAX = 64 * 1024,              /* bytes of a runtime.g read per goroutine */
+	GR_SUDOG_MAX = 512,                /* bytes of a sudog (gr_sema_root's buffer) */
+	GR_SEMTAB_MAX = 1024 * 1024,       /* bytes of runtime.semtable read per scan */
+	GR_LOCK_READ = 64,                 /* bytes of a sync.Mutex / RWMutex / WaitGroup */
 };
 
 #define GR_STOP_WAIT_NS (500ull * 1000 * 1000)   /* for one interrupted thread to stop */
@@ -99,7 +105,8 @@ struct goruntime {
 	struct goruntime_layout L;
 	uint32_t semtab_root;   /* offset of `root` in a semtable element */
 	uint8_t goid_size, status_size, wr_size;
-	uint32_t g_read;        /* bytes of a g read: up to the last field used */
+	uint32_t g_read;        /* bytes of a g read: up to the last field used (<= g_size) */
+	uint32_t mutex_len, rw_len, wg_len; /* bytes of each lock kind read (<= GR_LOCK_READ) */
 	uint64_t allgs_addr, semtab_addr, fing_addr;
 	uint64_t text_lo, text_hi, data_lo, data_hi;
 	uint64_t goexit_lo, goexit_hi, async_lo, async_hi;
@@ -157,9 +164,12 @@ static uint64_t gr_le(const uint8_t *p, unsigned size)
 	return v;
 }
 
-static uint64_t gr_field(const uint8_t *buf, int32_t off, unsigned size)
+/* The field at off of a buffer of len bytes; 0 when absent (off < 0) or not inside it. */
+static uint64_t gr_field(const uint8_t *buf, size_t len, int64_t off, unsigned size)
 {
-	return off < 0 ? 0 : gr_le(buf + off, size);
+	if (off < 0 || (uint64_t)off > len || len - (size_t)off < size)
+		return 0;
+	return gr_le(buf + off, size);
 }
 
 static bool gr_in_text(const struct goruntime *gr, uint64_t pc)
@@ -238,10 +248,12 @@ static bool gr_elf_read(Elf *elf, uint64_t vaddr, void *buf, size_t len)
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
 			continue;
-		if (vaddr < sh.sh_addr || vaddr + len > sh.sh_addr + sh.sh_size)
+		if (vaddr < sh.sh_addr || vaddr - sh.sh_addr > sh.sh_size ||
+		    len > sh.sh_size - (vaddr - sh.sh_addr))
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || vaddr - sh.sh_addr + len > d->d_size)
+		if (!d || !d->d_buf || vaddr - sh.sh_addr > d->d_size ||
+		    len > d->d_size - (vaddr - sh.sh_addr))
 			return false;
 		memcpy(buf, (const char *)d->d_buf + (vaddr - sh.sh_addr), len);
 		return true;
@@ -271,7 +283,7 @@ static void gr_buildinfo_version(Elf *elf, Elf_Scn *scn, char *out, size_t n)
 			if (!(c & 0x80))
 				break;
 		}
-		if (len == 0 || i + len > d->d_size)
+		if (len == 0 || i > d->d_size || len > d->d_size - i)
 			return;
 		size_t k = len < n - 1 ? (size_t)len : n - 1;
 		memcpy(out, p + i, k);
@@ -446,14 +458,112 @@ static bool gr_dw_semtab(struct goruntime *gr, Dwarf_Die *arr, Dwarf_Die *root_t
 	return true;
 }
 
-static void gr_g_read_grow(struct goruntime *gr, int32_t off, uint32_t size)
+/* Does member st.name (size bytes at off; off < 0: absent) lie inside the ssize bytes of st?
+ * Else the cause in why. */
+static bool gr_fits(const char *st, const char *name, int64_t off, uint32_t size, uint64_t ssize,
+		    char *why, size_t n)
 {
-	if (off >= 0 && (uint32_t)off + size > gr->g_read)
-		gr->g_read = (uint32_t)off + size;
+	if (off < 0 || ((uint64_t)off <= ssize && ssize - (uint64_t)off >= size))
+		return true;
+	snprintf(why, n, "%s.%s at +%" PRId64 " lies outside the %" PRIu64 " bytes of %s in its DWARF",
+		 st, name, off, ssize, st);
+	return false;
 }
 
-/* Fill gr->L from the target's DWARF.  NULL on success, else what is missing. */
-static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
+/* Is a struct's size (from DWARF) within what proftop reads of it?  Else the cause in why. */
+static bool gr_size_ok(const char *st, uint64_t size, uint64_t max, char *why, size_t n)
+{
+	if (size <= max)
+		return true;
+	snprintf(why, n, "%s is %" PRIu64 " bytes in its DWARF (at most %" PRIu64 " expected)", st, size,
+		 max);
+	return false;
+}
+
+/* Sizes (bytes, from DWARF) of the sync types; 0 when the program has no such type. */
+struct gr_sync_sizes {
+	uint32_t mutex, rwmutex, waitgroup;
+};
+
+/*
+ * Every offset of gr->L is about to index a buffer of proftop's own (a g, a sudog, the semtable,
+ * a lock): check each field against its struct's size and each size against the buffer, and
+ * set gr->g_read and the lock read lengths.  false with the cause in why: a layout no Go
+ * toolchain writes (a damaged or hostile binary) is not used at all.
+ */
+static bool gr_layout_check(struct goruntime *gr, const struct gr_sync_sizes *ss, char *why,
+			    size_t n)
+{
+	const struct goruntime_layout *L = &gr->L;
+	const struct {
+		const char *name;
+		int32_t off;
+		uint32_t size;
+	} gf[] = {
+		{ "stack.lo", L->g_stack_lo, 8 },      { "stack.hi", L->g_stack_hi, 8 },
+		{ "m", L->g_m, 8 },                    { "sched.sp", L->g_sched_sp, 8 },
+		{ "sched.pc", L->g_sched_pc, 8 },      { "sched.bp", L->g_sched_bp, 8 },
+		{ "syscallsp", L->g_syscallsp, 8 },    { "syscallpc", L->g_syscallpc, 8 },
+		{ "startpc", L->g_startpc, 8 },        { "gopc", L->g_gopc, 8 },
+		{ "waiting", L->g_waiting, 8 },        { "waitsince", L->g_waitsince, 8 },
+		{ "atomicstatus", L->g_atomicstatus, gr->status_size },
+		{ "goid", L->g_goid, gr->goid_size },  { "waitreason", L->g_waitreason, gr->wr_size },
+	};
+	if (!gr_size_ok("runtime.g", L->g_size, GR_G_MAX, why, n))
+		return false;
+	gr->g_read = 0;
+	for (size_t i = 0; i < UTIL_ARRAY_LEN(gf); i++) {
+		if (!gr_fits("runtime.g", gf[i].name, gf[i].off, gf[i].size, L->g_size, why, n))
+			return false;
+		if (gf[i].off >= 0 && (uint32_t)gf[i].off + gf[i].size > gr->g_read)
+			gr->g_read = (uint32_t)gf[i].off + gf[i].size;
+	}
+
+	if (L->semtab_count) {
+		const struct {
+			const char *name;
+			int32_t off;
+		} sf[] = { { "g", L->sudog_g },       { "next", L->sudog_next }, { "prev", L->sudog_prev },
+			   { "elem", L->sudog_elem }, { "waitlink", L->sudog_waitlink } };
+		if (!gr_size_ok("runtime.sudog", L->sudog_size, GR_SUDOG_MAX, why, n))
+			return false;
+		for (size_t i = 0; i < UTIL_ARRAY_LEN(sf); i++)
+			if (!gr_fits("runtime.sudog", sf[i].name, sf[i].off, 8, L->sudog_size, why, n))
+				return false;
+		if (!gr_size_ok("runtime.semtable", (uint64_t)L->semtab_count * L->semtab_stride,
+				GR_SEMTAB_MAX, why, n) ||
+		    !gr_fits("runtime.semtable element", "root.treap",
+			     (int64_t)gr->semtab_root + L->semroot_treap, 8, L->semtab_stride, why, n))
+			return false;
+	}
+
+	/* The lock words read by gr_lock_fill(), inside GR_LOCK_READ and inside each type. */
+	uint32_t mu = ss->mutex ? ss->mutex : GR_LOCK_READ;
+	uint32_t rw = ss->rwmutex ? ss->rwmutex : GR_LOCK_READ;
+	uint32_t wg = ss->waitgroup ? ss->waitgroup : GR_LOCK_READ;
+	if (!gr_size_ok("sync.Mutex", mu, GR_LOCK_READ, why, n) ||
+	    !gr_size_ok("sync.RWMutex", rw, GR_LOCK_READ, why, n) ||
+	    !gr_size_ok("sync.WaitGroup", wg, GR_LOCK_READ, why, n) ||
+	    !gr_fits("sync.Mutex", "state", L->mutex_state, 4, mu, why, n) ||
+	    !gr_fits("sync.Mutex", "sema", L->mutex_sema, 4, mu, why, n))
+		return false;
+	gr->mutex_len = (uint32_t)(L->mutex_state > L->mutex_sema ? L->mutex_state : L->mutex_sema) + 4;
+	if (!gr_fits("sync.RWMutex", "w", L->rw_w, gr->mutex_len, rw, why, n) ||
+	    !gr_fits("sync.RWMutex", "writerSem", L->rw_writer_sem, 4, rw, why, n) ||
+	    !gr_fits("sync.RWMutex", "readerSem", L->rw_reader_sem, 4, rw, why, n) ||
+	    !gr_fits("sync.RWMutex", "readerCount", L->rw_reader_count, 4, rw, why, n) ||
+	    !gr_fits("sync.WaitGroup", "sema", L->wg_sema, 4, wg, why, n))
+		return false;
+	gr->rw_len = (uint32_t)L->rw_w + gr->mutex_len;
+	if ((uint32_t)L->rw_reader_count + 4 > gr->rw_len)
+		gr->rw_len = (uint32_t)L->rw_reader_count + 4;
+	gr->wg_len = (uint32_t)L->wg_sema + 4;
+	return true;
+}
+
+/* Fill gr->L from the target's DWARF and check it (gr_layout_check).  false with the cause in
+ * why: what is missing or out of bounds. */
+static bool gr_layout(struct goruntime *gr, Dwarf *dw, char *why, size_t n)
 {
 	Dwarf_Die d[DW_NTYPES];
 	bool found[DW_NTYPES] = { false };
@@ -462,8 +572,10 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 	memset(L, 0xff, sizeof *L); /* every offset -1 */
 	L->g_size = L->sudog_size = L->semtab_count = L->semtab_stride = L->wait_reasons = 0;
 	L->wait_reasons_from_target = false;
-	if (!found[DW_G])
-		return "runtime.g";
+	if (!found[DW_G]) {
+		snprintf(why, n, "runtime.g not found in its DWARF");
+		return false;
+	}
 	Dwarf_Die *g = &d[DW_G];
 	L->g_size = gr_dw_size(g);
 	uint32_t gsz = 8, wsz = 1;
@@ -485,20 +597,14 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 	L->g_waiting = gr_dw_member(g, "waiting", NULL, NULL);
 	if (L->g_stack_lo < 0 || L->g_stack_hi < 0 || L->g_sched_sp < 0 || L->g_sched_pc < 0 ||
 	    L->g_sched_bp < 0 || L->g_atomicstatus < 0 || L->g_goid < 0 || L->g_waitreason < 0 ||
-	    L->g_startpc < 0)
-		return "members of runtime.g";
+	    L->g_startpc < 0) {
+		snprintf(why, n, "members of runtime.g not found in its DWARF");
+		return false;
+	}
 	/* uint32, or atomic.Uint32 (Go 1.20+): a struct whose value is at offset 0. */
 	gr->status_size = 4;
 	gr->goid_size = gsz == 4 ? 4 : 8;
 	gr->wr_size = wsz == 1 || wsz == 2 || wsz == 4 ? (uint8_t)wsz : 1;
-	const int32_t ptrs[] = { L->g_stack_lo, L->g_stack_hi, L->g_m, L->g_sched_sp, L->g_sched_pc,
-				 L->g_sched_bp, L->g_syscallsp, L->g_syscallpc, L->g_startpc,
-				 L->g_gopc, L->g_waiting, L->g_waitsince };
-	for (size_t i = 0; i < UTIL_ARRAY_LEN(ptrs); i++)
-		gr_g_read_grow(gr, ptrs[i], 8);
-	gr_g_read_grow(gr, L->g_atomicstatus, gr->status_size);
-	gr_g_read_grow(gr, L->g_goid, gr->goid_size);
-	gr_g_read_grow(gr, L->g_waitreason, gr->wr_size);
 
 	if (found[DW_M]) {
 		L->m_procid = gr_dw_member(&d[DW_M], "procid", NULL, NULL);
@@ -527,8 +633,7 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 		L->semroot_nwait = gr_dw_member(&root, "nwait", NULL, NULL);
 	}
 	if (!have_tab || L->semroot_treap < 0 || L->sudog_size == 0 || L->sudog_g < 0 ||
-	    L->sudog_next < 0 || L->sudog_prev < 0 || L->sudog_elem < 0 || L->sudog_waitlink < 0 ||
-	    (uint32_t)L->sudog_waitlink + 8 > L->sudog_size)
+	    L->sudog_next < 0 || L->sudog_prev < 0 || L->sudog_elem < 0 || L->sudog_waitlink < 0)
 		L->semtab_count = L->semtab_stride = 0; /* goroutines without their locks */
 	/* sync.Mutex{state int32; sema uint32} and RWMutex{w; writerSem; readerSem; readerCount;
 	 * ...} have kept this layout in every Go release; the DWARF is used when the program
@@ -540,7 +645,9 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 	L->rw_reader_sem = 12;
 	L->rw_reader_count = 16;
 	L->wg_sema = 8;
+	struct gr_sync_sizes ss = { 0, 0, 0 };
 	if (found[DW_WAITGROUP]) {
+		ss.waitgroup = gr_dw_size(&d[DW_WAITGROUP]);
 		/* sema (Go 1.20+) or state2 (Go 1.18, 1.19 on 64-bit) */
 		int32_t se = gr_dw_member(&d[DW_WAITGROUP], "sema", NULL, NULL);
 		if (se < 0)
@@ -549,6 +656,7 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 			L->wg_sema = se;
 	}
 	if (found[DW_MUTEX]) {
+		ss.mutex = gr_dw_size(&d[DW_MUTEX]);
 		int32_t st = gr_dw_member(&d[DW_MUTEX], "state", NULL, NULL);
 		int32_t se = gr_dw_member(&d[DW_MUTEX], "sema", NULL, NULL);
 		if (st >= 0 && se >= 0) {
@@ -558,6 +666,7 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 	}
 	if (found[DW_RWMUTEX]) {
 		Dwarf_Die *r = &d[DW_RWMUTEX];
+		ss.rwmutex = gr_dw_size(r);
 		int32_t w = gr_dw_member(r, "w", NULL, NULL);
 		int32_t ws = gr_dw_member(r, "writerSem", NULL, NULL);
 		int32_t rs = gr_dw_member(r, "readerSem", NULL, NULL);
@@ -569,7 +678,7 @@ static const char *gr_layout(struct goruntime *gr, Dwarf *dw)
 			L->rw_reader_count = rc;
 		}
 	}
-	return NULL;
+	return gr_layout_check(gr, &ss, why, n);
 }
 
 /* ---- wait reasons ---- */
@@ -725,10 +834,9 @@ struct goruntime *goruntime_open(pid_t pid, struct symbols *sym, const struct go
 	if (gr->opt.max_frames > GR_MAX_FRAMES_LIMIT)
 		gr->opt.max_frames = GR_MAX_FRAMES_LIMIT;
 	snprintf(gr->version, sizeof gr->version, "%s", version);
-	const char *missing = gr_layout(gr, dw);
-	if (missing) {
-		*cause = xasprintf("%s binary: %s not found in its DWARF: goroutines cannot be read",
-				   vers, missing);
+	char why[192];
+	if (!gr_layout(gr, dw, why, sizeof why)) {
+		*cause = xasprintf("%s binary: %s: goroutines cannot be read", vers, why);
 		goruntime_close(gr);
 		return NULL;
 	}
@@ -805,25 +913,27 @@ const struct goruntime_layout *goruntime_layout(const struct goruntime *gr)
 
 /* ---- reading goroutines ---- */
 
+/* The fields of a g read into b (gr->g_read bytes: gr_layout_check() saw them all inside). */
 static void gr_parse(const struct goruntime *gr, const uint8_t *b, struct gr_raw *r)
 {
 	const struct goruntime_layout *L = &gr->L;
+	size_t n = gr->g_read;
 	memset(r, 0, sizeof *r);
-	r->stack_lo = gr_field(b, L->g_stack_lo, 8);
-	r->stack_hi = gr_field(b, L->g_stack_hi, 8);
-	r->m = gr_field(b, L->g_m, 8);
-	r->sched_sp = gr_field(b, L->g_sched_sp, 8);
-	r->sched_pc = gr_field(b, L->g_sched_pc, 8);
-	r->sched_bp = gr_field(b, L->g_sched_bp, 8);
-	r->syscallsp = gr_field(b, L->g_syscallsp, 8);
-	r->syscallpc = gr_field(b, L->g_syscallpc, 8);
-	r->startpc = gr_field(b, L->g_startpc, 8);
-	r->gopc = gr_field(b, L->g_gopc, 8);
-	r->waiting = gr_field(b, L->g_waiting, 8);
-	r->goid = (int64_t)gr_field(b, L->g_goid, gr->goid_size);
-	r->waitsince = (int64_t)gr_field(b, L->g_waitsince, 8);
-	r->status = gr_field(b, L->g_atomicstatus, gr->status_size);
-	r->waitreason = gr_field(b, L->g_waitreason, gr->wr_size);
+	r->stack_lo = gr_field(b, n, L->g_stack_lo, 8);
+	r->stack_hi = gr_field(b, n, L->g_stack_hi, 8);
+	r->m = gr_field(b, n, L->g_m, 8);
+	r->sched_sp = gr_field(b, n, L->g_sched_sp, 8);
+	r->sched_pc = gr_field(b, n, L->g_sched_pc, 8);
+	r->sched_bp = gr_field(b, n, L->g_sched_bp, 8);
+	r->syscallsp = gr_field(b, n, L->g_syscallsp, 8);
+	r->syscallpc = gr_field(b, n, L->g_syscallpc, 8);
+	r->startpc = gr_field(b, n, L->g_startpc, 8);
+	r->gopc = gr_field(b, n, L->g_gopc, 8);
+	r->waiting = gr_field(b, n, L->g_waiting, 8);
+	r->goid = (int64_t)gr_field(b, n, L->g_goid, gr->goid_size);
+	r->waitsince = (int64_t)gr_field(b, n, L->g_waitsince, 8);
+	r->status = gr_field(b, n, L->g_atomicstatus, gr->status_size);
+	r->waitreason = gr_field(b, n, L->g_waitreason, gr->wr_size);
 }
 
 static bool gr_read_g(struct goruntime *gr, uint64_t gaddr, uint8_t *buf, struct gr_raw *r)
@@ -851,7 +961,7 @@ static void gr_pc_push(struct goruntime *gr, uint64_t pc)
 static bool gr_word(const struct goruntime *gr, uint64_t addr, const uint8_t *buf, uint64_t base,
 		    size_t len, uint64_t *v)
 {
-	if (addr >= base && addr + 8 <= base + len) {
+	if (addr >= base && addr - base <= len && len - (addr - base) >= 8) {
 		*v = gr_le(buf + (addr - base), 8);
 		return true;
 	}
@@ -869,7 +979,8 @@ static bool gr_chain_ok(const struct goruntime *gr, uint64_t bp, uint64_t hi, co
 {
 	for (int i = 0; i < GR_MAX_FRAMES_LIMIT * 4; i++) {
 		uint64_t ret, nbp;
-		if ((bp & 7) || bp < base || bp + 16 > hi || !gr_word(gr, bp + 8, buf, base, len, &ret) ||
+		if ((bp & 7) || bp < base || bp >= hi || hi - bp < 16 ||
+		    !gr_word(gr, bp + 8, buf, base, len, &ret) ||
 		    !gr_word(gr, bp, buf, base, len, &nbp))
 			return false;
 		if (gr_in(ret, gr->goexit_lo, gr->goexit_hi))
@@ -915,7 +1026,7 @@ static int gr_walk(struct goruntime *gr, uint64_t pc, bool exact, uint64_t sp, u
 	for (;;) {
 		if (bp == 0)
 			break;
-		if ((bp & 7) || bp < sp || bp + 16 > hi || bp <= last) {
+		if ((bp & 7) || bp < sp || bp >= hi || hi - bp < 16 || bp <= last) {
 			*flags |= GORUNTIME_G_TRUNCATED;
 			break;
 		}
@@ -1301,27 +1412,28 @@ static void gr_semstack_push(struct goruntime *gr, size_t *n, uint64_t v)
 static bool gr_sema_root(struct goruntime *gr, uint32_t idx, uint64_t treap, size_t limit)
 {
 	const struct goruntime_layout *L = &gr->L;
-	uint8_t sb[512];
-	if (L->sudog_size > sizeof sb)
+	uint8_t sb[GR_SUDOG_MAX];
+	size_t sl = L->sudog_size; /* <= sizeof sb, every member inside: gr_layout_check() */
+	if (sl > sizeof sb)
 		return false;
 	size_t sp = 0, nodes = 0;
 	gr_semstack_push(gr, &sp, treap);
 	while (sp) {
 		uint64_t s = gr->semstack[--sp];
-		if (++nodes > limit || !gr_mem(gr, s, sb, L->sudog_size))
+		if (++nodes > limit || !gr_mem(gr, s, sb, sl))
 			return false;
-		uint64_t elem = gr_le(sb + L->sudog_elem, 8);
+		uint64_t elem = gr_field(sb, sl, L->sudog_elem, 8);
 		if (!elem || (elem >> 3) % L->semtab_count != idx)
 			return false;
-		uint64_t prev = gr_le(sb + L->sudog_prev, 8), next = gr_le(sb + L->sudog_next, 8);
-		gr_semrec_add(gr, gr_le(sb + L->sudog_g, 8), elem, s, 0);
-		uint64_t w = gr_le(sb + L->sudog_waitlink, 8);
+		uint64_t prev = gr_field(sb, sl, L->sudog_prev, 8), next = gr_field(sb, sl, L->sudog_next, 8);
+		gr_semrec_add(gr, gr_field(sb, sl, L->sudog_g, 8), elem, s, 0);
+		uint64_t w = gr_field(sb, sl, L->sudog_waitlink, 8);
 		for (uint32_t pos = 1; w; pos++) {
-			if (++nodes > limit || !gr_mem(gr, w, sb, L->sudog_size) ||
-			    gr_le(sb + L->sudog_elem, 8) != elem)
+			if (++nodes > limit || !gr_mem(gr, w, sb, sl) ||
+			    gr_field(sb, sl, L->sudog_elem, 8) != elem)
 				return false;
-			gr_semrec_add(gr, gr_le(sb + L->sudog_g, 8), elem, w, pos);
-			w = gr_le(sb + L->sudog_waitlink, 8);
+			gr_semrec_add(gr, gr_field(sb, sl, L->sudog_g, 8), elem, w, pos);
+			w = gr_field(sb, sl, L->sudog_waitlink, 8);
 		}
 		if (prev)
 			gr_semstack_push(gr, &sp, prev);
@@ -1344,7 +1456,7 @@ static void gr_sema_walk(struct goruntime *gr, size_t ngoroutines)
 	size_t limit = ngoroutines + 64;
 	for (uint32_t i = 0; i < L->semtab_count; i++) {
 		uint64_t rootaddr = (uint64_t)i * L->semtab_stride + gr->semtab_root;
-		uint64_t treap = gr_le(gr->semtab_buf + rootaddr + (uint64_t)L->semroot_treap, 8);
+		uint64_t treap = gr_field(gr->semtab_buf, tlen, (int64_t)rootaddr + L->semroot_treap, 8);
 		for (int attempt = 0; treap && attempt < 3; attempt++) {
 			size_t mark = gr->nsemrecs;
 			bool ok = gr_sema_root(gr, i, treap, limit);
@@ -1441,25 +1553,25 @@ static uint32_t gr_lock_find(const struct goruntime *gr, size_t n, uint64_t addr
 	return lo < n && gr->locks[lo].addr == addr ? (uint32_t)lo : UINT32_MAX;
 }
 
-/* Read a lock's words and name it. */
+/* Read a lock's words (gr->*_len bytes, checked against the layout) and name it. */
 static void gr_lock_fill(struct goruntime *gr, struct goruntime_lock *l)
 {
 	const struct goruntime_layout *L = &gr->L;
-	uint8_t b[64];
+	uint8_t b[GR_LOCK_READ];
 	memset(b, 0, sizeof b);
-	size_t len = l->kind == GORUNTIME_LOCK_RWMUTEX	 ? (size_t)L->rw_reader_count + 4
-		     : l->kind == GORUNTIME_LOCK_MUTEX	 ? (size_t)L->mutex_sema + 4
-		     : l->kind == GORUNTIME_LOCK_WAITGROUP ? (size_t)L->wg_sema + 4
+	size_t len = l->kind == GORUNTIME_LOCK_RWMUTEX	 ? gr->rw_len
+		     : l->kind == GORUNTIME_LOCK_MUTEX	 ? gr->mutex_len
+		     : l->kind == GORUNTIME_LOCK_WAITGROUP ? gr->wg_len
 							   : 4;
-	if (len <= sizeof b && gr_mem(gr, l->addr, b, len)) {
+	if (len >= 4 && len <= sizeof b && gr_mem(gr, l->addr, b, len)) {
 		if (l->kind == GORUNTIME_LOCK_MUTEX) {
-			l->state = (uint32_t)gr_le(b + L->mutex_state, 4);
-			l->sema = (uint32_t)gr_le(b + L->mutex_sema, 4);
+			l->state = (uint32_t)gr_field(b, len, L->mutex_state, 4);
+			l->sema = (uint32_t)gr_field(b, len, L->mutex_sema, 4);
 			l->locked = l->state & 1;
 		} else if (l->kind == GORUNTIME_LOCK_RWMUTEX) {
-			l->state = (uint32_t)gr_le(b + L->rw_w + L->mutex_state, 4);
-			l->sema = (uint32_t)gr_le(b + L->rw_w + L->mutex_sema, 4);
-			l->readers = (int32_t)(uint32_t)gr_le(b + L->rw_reader_count, 4);
+			l->state = (uint32_t)gr_field(b, len, (int64_t)L->rw_w + L->mutex_state, 4);
+			l->sema = (uint32_t)gr_field(b, len, (int64_t)L->rw_w + L->mutex_sema, 4);
+			l->readers = (int32_t)(uint32_t)gr_field(b, len, L->rw_reader_count, 4);
 			l->locked = (l->state & 1) || l->readers != 0;
 		} else {
 			l->sema = (uint32_t)gr_le(b + len - 4, 4);

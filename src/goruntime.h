@@ -187,7 +187,10 @@ bool goruntime_detect(struct symbols *sym, char *version, size_t n);
  * Prepare to read the goroutines of pid (whose symbols are sym; borrowed).  opt may be NULL.
  * NULL with *cause (one line, owned by the caller) when the target is not Go, was linked
  * without DWARF ("no DWARF (built with -ldflags=-w)") or without a symbol table, or its
- * runtime layout cannot be found.
+ * runtime layout cannot be found or does not fit the buffers it is read into (a member of
+ * runtime.g, sudog, the semtable or a sync type outside its struct, a struct larger than any Go
+ * release has: "runtime.sudog.elem at +600 lies outside the 88 bytes of runtime.sudog in its
+ * DWARF").
  */
 struct goruntime *goruntime_open(pid_t pid, struct symbols *sym, const struct goruntime_options *opt,
 				 char **cause);

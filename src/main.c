@@ -3,10 +3,13 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,7 +140,8 @@ static double parse_seconds_opt(const char *name, const char *arg)
 {
 	double v = util_parse_seconds(arg);
 	if (v < 0)
-		usage_error("%s wants a number of seconds, not '%s'", name, arg);
+		usage_error("%s wants a number of seconds from 0 to %.0f, not '%s'", name,
+			    UTIL_SECONDS_MAX, arg);
 	return v;
 }
 
@@ -384,7 +388,14 @@ static int cmd_record_triggers(struct app_options *opt)
 	if (opt->duration_s <= 0)
 		opt->duration_s = 10;
 	char *cause = NULL;
-	/* -o is a directory: check it takes files before attaching. */
+	/* -o is a directory: check it is one and takes files before attaching. */
+	struct stat st;
+	int sr = stat(opt->output, &st);
+	if (sr < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "proftop: cannot write captures into %s: %s\n", opt->output,
+			sr < 0 ? strerror(errno) : "not a directory");
+		return 1;
+	}
 	char *probe = xasprintf("%s/.proftop-probe", opt->output);
 	struct util_atomic f;
 	int r = util_atomic_open(&f, probe, &cause);
@@ -487,9 +498,30 @@ static int cmd_record(struct app_options *opt)
 	return rc;
 }
 
+static struct rlimit nofile_orig;
+
+/* In a forked child (the -- CMD we start): the soft limit it would have had without us. */
+static void restore_nofile_limit(void)
+{
+	setrlimit(RLIMIT_NOFILE, &nofile_orig);
+}
+
+/* Raise the soft limit on open files to the hard one: perf mode opens one event per target
+ * thread, and a target with a thousand threads passes the usual 1024. */
+static void raise_nofile_limit(void)
+{
+	if (getrlimit(RLIMIT_NOFILE, &nofile_orig) < 0 ||
+	    nofile_orig.rlim_cur >= nofile_orig.rlim_max)
+		return;
+	struct rlimit rl = { .rlim_cur = nofile_orig.rlim_max, .rlim_max = nofile_orig.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		pthread_atfork(NULL, NULL, restore_nofile_limit);
+}
+
 int main(int argc, char **argv)
 {
 	util_crash_handlers_install();
+	raise_nofile_limit();
 	/* Never let libdwfl fetch debug info over the network while a target waits on us. */
 	unsetenv("DEBUGINFOD_URLS");
 	struct app_options opt = {
@@ -515,6 +547,8 @@ int main(int argc, char **argv)
 	if (!run)
 		usage_error("unknown command '%s'", sub);
 	parse_options(argc, argv, &opt);
+	if (run == cli_dump && opt.cmd)
+		usage_error("dump looks at a running process: give -p PID, not -- CMD");
 	if (opt.log_path) {
 		char *cause = NULL;
 		if (util_log_open(opt.log_path, &cause) < 0) {

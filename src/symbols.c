@@ -40,6 +40,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* The maps and the JIT map are reread at most this often when an address misses every module. */
 static const uint64_t symbols_reload_ns = 100u * 1000u * 1000u;
+/* The most of a perf-PID.map read (a bigger one is cut at a line end). */
+static const size_t symbols_jit_map_max = (size_t)64 << 20;
 
 enum {
 	SYMBOLS_MAX_INLINE = 64, /* deepest inline chain kept for one address */
@@ -1344,10 +1346,21 @@ static void symbols_jit_reload(struct symbols *sym, bool force)
 		free(path);
 		return;
 	}
-	char *text = util_read_file(path, NULL);
-	free(path);
-	if (!text)
+	/* The target writes this file (and could make the name a FIFO or a link to /dev/zero):
+	 * read only a regular file, and only its first symbols_jit_map_max bytes. */
+	size_t nread = 0;
+	char *text = util_read_regular(path, symbols_jit_map_max, &nread, &st);
+	if (!text) {
+		free(path);
 		return;
+	}
+	if (nread == symbols_jit_map_max) {
+		util_log("%s: read only the first %zu bytes", path, nread);
+		char *last = strrchr(text, '\n');
+		if (last)
+			last[1] = '\0'; /* not a line cut in the middle */
+	}
+	free(path);
 	sym->jit_seen = true;
 	sym->jit_st = st;
 	struct jit_sym *jit = NULL;

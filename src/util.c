@@ -1,13 +1,16 @@
 /* util: allocation, buffers, time, files and the fatal-exit path (see util.h). */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,16 +147,47 @@ void util_fatal(const char *fmt, ...)
 	exit(1);
 }
 
+/* The terminal's modes at startup, before curses changed them; the crash handler puts them back. */
+static struct termios crash_tio;
+static volatile sig_atomic_t crash_tio_saved;
+
+/* Did curses (or anything) change the terminal's modes since startup?  Plain field compares:
+ * async-signal-safe. */
+static bool crash_tio_changed(const struct termios *now)
+{
+	return now->c_lflag != crash_tio.c_lflag || now->c_iflag != crash_tio.c_iflag ||
+	       now->c_oflag != crash_tio.c_oflag || now->c_cflag != crash_tio.c_cflag;
+}
+
+/*
+ * A crash signal: only async-signal-safe work.  The cleanup hooks do not run here (they free
+ * memory, waitpid and endwin, none of it safe in a handler that interrupted malloc or curses).
+ * The target is safe without them: when we die the kernel detaches every ptrace tracee (seized,
+ * so each one just runs on) and our perf events go away with our file descriptors.  All that is
+ * left is the terminal: when its modes differ from the ones saved at startup (the TUI was on),
+ * leave the alternate screen, stop mouse reporting, show the cursor and restore the modes; then
+ * die of the same signal with the default action (a core dump where enabled).
+ */
 static void crash_handler(int sig)
 {
-	/* Restore the terminal; a ptrace tracee is released by the kernel when we die. */
-	util_cleanup_run();
+	if (crash_tio_saved) {
+		struct termios now;
+		if (tcgetattr(STDOUT_FILENO, &now) == 0 && crash_tio_changed(&now)) {
+			static const char reset[] = "\033[?1000l\033[?1002l\033[?1003l\033[?1006l"
+						    "\033[0m\033[?1049l\033[?1l\033>\033[?25h\r\n";
+			ssize_t w = write(STDOUT_FILENO, reset, sizeof reset - 1);
+			(void)w;
+			tcsetattr(STDOUT_FILENO, TCSANOW, &crash_tio);
+		}
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 void util_crash_handlers_install(void)
 {
+	if (isatty(STDOUT_FILENO) && tcgetattr(STDOUT_FILENO, &crash_tio) == 0)
+		crash_tio_saved = 1;
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -222,19 +256,23 @@ uint64_t util_realtime_ns(void)
 
 /* ---- files ---- */
 
-char *util_read_file(const char *path, size_t *len)
+/* Read fd to its end or to max bytes, NUL-terminated; closes fd.  cap is the first buffer size.
+ * NULL with errno set on a read error. */
+static char *read_fd(int fd, size_t max, size_t cap, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, n = 0;
+	if (cap > max + 1)
+		cap = max + 1;
+	size_t n = 0;
 	char *buf = xmalloc(cap);
-	for (;;) {
+	while (n < max) {
 		if (n + 1 >= cap) {
-			cap *= 2;
+			cap = cap > max / 2 ? max + 1 : cap * 2;
 			buf = xreallocarray(buf, cap, 1);
 		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
+		size_t want = cap - n - 1;
+		if (want > max - n)
+			want = max - n;
+		ssize_t r = read(fd, buf + n, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -255,6 +293,14 @@ char *util_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+char *util_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	return read_fd(fd, SIZE_MAX - 1, 4096, len); /* procfs files report no size: grow */
+}
+
 ssize_t util_read_small(const char *path, char *buf, size_t n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -272,6 +318,30 @@ ssize_t util_read_small(const char *path, char *buf, size_t n)
 	}
 	buf[r] = '\0';
 	return r;
+}
+
+char *util_read_regular(const char *path, size_t max, size_t *len, struct stat *st)
+{
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	struct stat sb;
+	int e = 0;
+	if (fstat(fd, &sb) < 0)
+		e = errno;
+	else if (!S_ISREG(sb.st_mode))
+		e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+	if (e) {
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	size_t cap = sb.st_size > 0 && (uint64_t)sb.st_size < max ? (size_t)sb.st_size + 1 : 4096;
+	char *buf = read_fd(fd, max, cap, len);
+	if (buf && st)
+		*st = sb;
+	return buf;
 }
 
 int util_write_all(int fd, const void *buf, size_t n)
@@ -303,6 +373,22 @@ static char *path_dir(const char *path)
 int util_atomic_open(struct util_atomic *a, const char *path, char **cause)
 {
 	a->fd = -1;
+	a->tmp = a->path = NULL;
+	/* The rename at commit would fail on a directory and replace a device node or a FIFO:
+	 * say so now, before anything is attached. */
+	struct stat st;
+	size_t plen = strlen(path);
+	bool exists = stat(path, &st) == 0;
+	if ((exists && S_ISDIR(st.st_mode)) || (plen && path[plen - 1] == '/')) {
+		*cause = xasprintf("cannot write %s: is a directory", path);
+		errno = EISDIR;
+		return -1;
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
+		*cause = xasprintf("cannot write %s: not a regular file", path);
+		errno = EINVAL;
+		return -1;
+	}
 	a->path = xstrdup(path);
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -402,10 +488,46 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one: a stray
+ * continuation byte, a truncated sequence, an overlong form, a surrogate or beyond U+10FFFF. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* beyond U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void strbuf_json_str(struct strbuf *sb, const char *s)
 {
 	strbuf_putc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		size_t n = 1;
 		switch (*p) {
 		case '"': strbuf_puts(sb, "\\\""); break;
 		case '\\': strbuf_puts(sb, "\\\\"); break;
@@ -413,11 +535,20 @@ void strbuf_json_str(struct strbuf *sb, const char *s)
 		case '\r': strbuf_puts(sb, "\\r"); break;
 		case '\t': strbuf_puts(sb, "\\t"); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				strbuf_printf(sb, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				strbuf_putc(sb, (char)*p);
+			} else if ((n = utf8_seq_len(p)) > 0) {
+				strbuf_putn(sb, (const char *)p, n);
+			} else {
+				/* Not UTF-8 (a thread name or path from the target): one U+FFFD per
+				 * bad byte keeps the document valid JSON. */
+				strbuf_puts(sb, "\\ufffd");
+				n = 1;
+			}
 		}
+		p += n;
 	}
 	strbuf_putc(sb, '"');
 }
@@ -573,18 +704,19 @@ long util_parse_long(const char *s)
 
 double util_parse_seconds(const char *s)
 {
-	if (!s || !*s)
+	/* A digit or a point first: no sign, no blanks, no "inf" or "nan". */
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
 		return -1;
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || v < 0 || v != v)
+	if (errno || end == s || !isfinite(v) || v < 0)
 		return -1;
-	if (*end == 's' && end[1] == '\0')
-		return v;
 	if (*end == 'm' && end[1] == '\0')
-		return v * 60;
-	if (*end)
+		v *= 60;
+	else if (*end && !(*end == 's' && end[1] == '\0'))
+		return -1;
+	if (v > UTIL_SECONDS_MAX)
 		return -1;
 	return v;
 }

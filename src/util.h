@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define UTIL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -30,15 +31,19 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 /* Grow *p (holding *cap elements of size sz) so that it holds at least need elements. */
 void util_grow(void **p, size_t *cap, size_t need, size_t sz);
 
-/* A cleanup hook runs on util_fatal() and on crash signals; hooks run newest first.
- * Hooks must be async-signal-safe enough for a dying process (no locks held by us). */
+/* A cleanup hook runs on util_fatal() (not on crash signals); hooks run newest first. */
 typedef void (*util_cleanup_fn)(void *arg);
 void util_cleanup_push(util_cleanup_fn fn, void *arg);
 void util_cleanup_remove(util_cleanup_fn fn, void *arg);
 void util_cleanup_run(void);
 /* Run the cleanup hooks, print "proftop: MESSAGE" to stderr and exit(1). */
 void util_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* Install SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT handlers that run the hooks and re-raise. */
+/* Save the terminal's modes (when stdout is a terminal) and install SIGSEGV/SIGBUS/SIGFPE/SIGILL/
+ * SIGABRT handlers.  Call first thing in main(), before curses.  The handlers do only
+ * async-signal-safe work: if the terminal's modes changed since the call (the TUI was on), they
+ * leave the alternate screen, show the cursor and restore the saved modes; then they re-raise the
+ * signal with its default action.  They run no cleanup hooks: the kernel detaches the ptrace
+ * tracees and closes the perf events of a dying process. */
 void util_crash_handlers_install(void);
 
 /* Diagnostics log (-v FILE): util_log() appends a timestamped line when a log is open, and does
@@ -56,6 +61,12 @@ uint64_t util_realtime_ns(void);
 char *util_read_file(const char *path, size_t *len);
 /* Read into buf (size n, NUL-terminated); returns bytes read or -1. For hot /proc reads. */
 ssize_t util_read_small(const char *path, char *buf, size_t n);
+/* Read a file whose path or content another process controls (the target's perf map, source
+ * files named by its debug info): opened non-blocking, so a FIFO cannot hang us, and read only if
+ * fstat says it is a regular file (else NULL with errno EISDIR or EINVAL); at most max bytes are
+ * read (a bigger file comes back cut short).  Returns a NUL-terminated buffer owned by the caller,
+ * or NULL with errno set; *len and *st (both optional) get the byte count and the fstat. */
+char *util_read_regular(const char *path, size_t max, size_t *len, struct stat *st);
 
 /*
  * Atomic file output: util_atomic_open() creates a hidden temporary file beside path;
@@ -114,8 +125,12 @@ uint64_t util_hash_bytes(const void *p, size_t n, uint64_t seed);
 /* Human-readable byte size into buf ("84.0 MiB"). Returns buf. */
 const char *util_fmt_bytes(char *buf, size_t n, double bytes);
 
-/* Parse a non-negative integer / a duration in seconds ("2", "0.5"); -1 on junk. */
+/* The longest duration util_parse_seconds() accepts (about 116 days). */
+#define UTIL_SECONDS_MAX 1e7
+/* Parse a non-negative integer; -1 on junk. */
 long util_parse_long(const char *s);
+/* Parse a duration in seconds ("2", "0.5", "30s", "5m") from 0 to UTIL_SECONDS_MAX; -1 on junk,
+ * a sign, inf, nan or anything larger. */
 double util_parse_seconds(const char *s);
 
 /* Read /proc/PID/comm (without the newline) into buf; returns buf or "?" on failure. */

@@ -24,7 +24,7 @@ assert_untraced "$FIX_PID"
 "$PROFTOP" dump -p 999999 >"$T/o" 2>"$T/e1" && fail "missing pid accepted"
 [ "$(wc -l <"$T/e1")" -eq 1 ] && grep -q "no such process" "$T/e1" || fail "missing pid: $(cat "$T/e1")"
 [ -s "$T/o" ] && fail "output for a missing pid"
-"$PROFTOP" dump --json -- /bin/true 2>"$T/e2"; [ $? -eq 1 ] || fail "dump -- CMD: exit not 1"
+"$PROFTOP" dump --json -- /bin/true 2>"$T/e2"; [ $? -eq 2 ] || fail "dump -- CMD: exit not 2 (a usage error)"
 grep -q "give -p PID" "$T/e2" || fail "dump -- CMD: $(cat "$T/e2")"
 
 # A thread exits holding a mutex; another then waits on it forever.

@@ -1,5 +1,6 @@
 # Bad input gets one clear line and a non-zero exit: missing pid, no permission (another user
-# on pid 1), unwritable output.  Nothing is written half-way.
+# on pid 1), unwritable output, an output that is a directory or a device, durations that are no
+# number of seconds, dump given a command.  Nothing is written half-way.
 . "$(dirname "$0")/lib.sh"
 one_line() { [ "$(wc -l <"$1")" -eq 1 ] || fail "expected one line, got: $(cat "$1")"; }
 
@@ -22,6 +23,40 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/proftop" record -p "$F
 	-o "$T/ro/x.pb.gz" 2>"$T/e4" && fail "read-only directory accepted"
 one_line "$T/e4"; grep -q "cannot write" "$T/e4" || fail "read-only dir: $(cat "$T/e4")"
 [ -z "$(ls -A "$T/ro")" ] || fail "left a file behind in $T/ro"
+
+# -o names a directory or a device: refused before attaching, naming the path and the cause.
+"$PROFTOP" record -p "$FIX_PID" -d 1 -o "$T/w" 2>"$T/e7" && fail "directory as -o accepted"
+one_line "$T/e7"; grep -q "cannot write $T/w: is a directory" "$T/e7" || fail "-o dir: $(cat "$T/e7")"
+"$PROFTOP" record -p "$FIX_PID" -d 1 -o "$T/w/" 2>"$T/e8" && fail "-o dir/ accepted"
+one_line "$T/e8"; grep -q "is a directory" "$T/e8" || fail "-o dir/: $(cat "$T/e8")"
+"$PROFTOP" record -p "$FIX_PID" -d 1 -o /dev/null 2>"$T/e9" && fail "-o /dev/null accepted"
+one_line "$T/e9"; grep -q "cannot write /dev/null: not a regular file" "$T/e9" ||
+	fail "-o /dev/null: $(cat "$T/e9")"
+[ -z "$(ls -A "$T/w")" ] || fail "left a file behind in $T/w"
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
+# With --trigger, -o is a directory: a file there is refused the same way.
+: >"$T/plain"
+"$PROFTOP" record -p "$FIX_PID" --trigger deadlock -o "$T/plain" 2>"$T/e10" &&
+	fail "--trigger -o FILE accepted"
+one_line "$T/e10"; grep -q "$T/plain: not a directory" "$T/e10" || fail "--trigger -o: $(cat "$T/e10")"
+grep -q "^TracerPid:[[:space:]]*0" "/proc/$FIX_PID/status" || fail "attached before the -o check"
+
+# Durations: inf, nan, signs and absurd sizes are usage errors (exit 2, one line).
+for d in inf nan -1 1e8 1e999 3x; do
+	"$PROFTOP" record -p "$FIX_PID" -d "$d" -o "$T/d.pb.gz" 2>"$T/e11"
+	[ $? -eq 2 ] || fail "-d $d: exit not 2"
+	one_line "$T/e11"; grep -q "seconds" "$T/e11" || fail "-d $d: $(cat "$T/e11")"
+done
+"$PROFTOP" dump -p "$FIX_PID" --stuck-after inf 2>"$T/e12"; [ $? -eq 2 ] || fail "--stuck-after inf: exit not 2"
+one_line "$T/e12"
+"$PROFTOP" dump -p "$FIX_PID" --stuck-after 1e300 2>"$T/e12"; [ $? -eq 2 ] || fail "--stuck-after 1e300: exit not 2"
+one_line "$T/e12"
+[ ! -e "$T/d.pb.gz" ] || fail "a bad duration still wrote a profile"
+
+# dump does not start commands: a usage error.
+"$PROFTOP" dump -- "$TESTBIN/hotspots" >"$T/o13" 2>"$T/e13"; [ $? -eq 2 ] || fail "dump -- CMD: exit not 2"
+one_line "$T/e13"; grep -q "dump" "$T/e13" || fail "dump -- CMD: $(cat "$T/e13")"
+[ ! -s "$T/o13" ] || fail "dump -- CMD wrote to stdout"
 
 "$PROFTOP" record -p "$FIX_PID" --rate 0 2>"$T/e5"; [ $? -eq 2 ] || fail "bad rate: exit not 2"
 one_line "$T/e5"

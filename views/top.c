@@ -40,6 +40,8 @@ struct srcfile {
 };
 
 #define SRC_CACHE 8
+/* The most of one source file read (16 MiB: sqlite3.c is 9); lines past it are not shown. */
+#define SRC_MAX_BYTES ((size_t)16 << 20)
 #define HIST_MAX 32
 
 struct top {
@@ -160,11 +162,12 @@ static const struct srcfile *src_get(struct ui *ui, struct top *t, const char *p
 	s->path = xstrdup(path);
 	size_t len = 0;
 	errno = 0;
-	s->buf = util_read_file(path, &len);
+	/* The path comes from the target's debug info: a regular file only, not all of a huge one. */
+	s->buf = util_read_regular(path, SRC_MAX_BYTES, &len, NULL);
 	if (!s->buf && path[0] == '/') {
 		int e = errno;
 		char *alt = xasprintf("/proc/%d/root%s", (int)ui->app->pid, path);
-		s->buf = util_read_file(alt, &len);
+		s->buf = util_read_regular(alt, SRC_MAX_BYTES, &len, NULL);
 		free(alt);
 		if (!s->buf)
 			errno = e;
@@ -249,8 +252,9 @@ static void detail_source_file(struct ui *ui, struct top *t, const struct calltr
 {
 	const struct srcfile *s = src_get(ui, t, l[0].file);
 	if (!s->buf) {
+		const char *why = s->err == EINVAL ? "not a regular file" : strerror(s->err);
 		drow_add(t, DROW_TEXT, xasprintf("  %s: %s (lines listed without text)", l[0].file,
-						 strerror(s->err)));
+						 why));
 	}
 	int lo = l[0].line, hi = l[n - 1].line;
 	if (f && f->start_line > 0 && f->start_line <= lo && lo - f->start_line < 60 &&
