@@ -44,22 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
+#include "check.h"
 
-static void check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(cond ? "ok " : "FAIL ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

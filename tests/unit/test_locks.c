@@ -10,21 +10,8 @@
 
 #include "locks.h"
 #include "util.h"
+#include "check.h"
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf(ok ? "ok   " : "FAIL ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 /* ---- a fake target: a few memory regions, live threads and data symbols ---- */
 

@@ -20,22 +20,9 @@
 #include <zlib.h>
 
 #include "util.h"
+#include "check.h"
 
-static int failures;
 static char tmpdir[] = "/tmp/test_pprof.XXXXXX";
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(ok ? "ok " : "FAIL ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 static bool contains(const char *hay, const char *needle)
 {

@@ -14,21 +14,8 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "check.h"
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs(ok ? "ok " : "FAIL ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 static const uint64_t all_set = (1ull << THEME_NELEMS) - 1;
 
