@@ -1,8 +1,14 @@
 /*
  * memory: one point of the target's memory and CPU state per call, from /proc (no stop, no
- * ptrace): /proc/PID/status (RSS split, swap, threads), /proc/PID/stat (faults, CPU time),
- * /proc/PID/fd (count) and the [heap] line of /proc/PID/smaps_rollup-like data.  And a table
- * of mappings by resident size, to tell which grew since attach.
+ * ptrace): /proc/PID/status (RSS split, swap, threads: kernel counters, no page-table walk),
+ * /proc/PID/stat (faults, CPU time), /proc/PID/fd (count) and the resident size of the [heap]
+ * mapping from /proc/PID/smaps.  smaps walks page tables under the target's mmap_lock, so that
+ * read stops just past the heap, and when it took more than 2 ms the next one is 10 s later
+ * (the points in between repeat the last value).  And a table of mappings by resident size
+ * (the whole smaps), to tell which grew since attach.
+ *
+ * A process whose main thread called pthread_exit has a zombie leader with no memory of its
+ * own: its memory, fds and mappings are read through one of its live threads.
  *
  * The metric list is an X-macro so that the series, the memory view and the JSON writers share
  * one table of names and units.
@@ -53,9 +59,12 @@ struct mem_point {
 /* Counters between two reads (faults and CPU are rates: they need the previous read). */
 struct memory_reader {
 	pid_t pid;
+	pid_t mm_pid;        /* whose status, fds and smaps are read: pid, or a live thread of it */
 	bool primed;
 	uint64_t last_ns;
 	uint64_t minflt, majflt, cpu_ticks;
+	double heap;         /* [heap] resident bytes at the last smaps read; < 0 unread */
+	uint64_t heap_next_ns; /* when to read it again (0: at the next point) */
 };
 
 void memory_reader_init(struct memory_reader *r, pid_t pid);
@@ -69,7 +78,8 @@ struct memory_mapping {
 	uint64_t rss;   /* bytes */
 };
 
-/* Read /proc/PID/smaps into *out (malloc'ed; caller frees).  Returns the count or -1. */
+/* Read /proc/PID/smaps (all of it: a costly read, for every few seconds at most) into *out
+ * (malloc'ed; caller frees).  Returns the count or -1. */
 int memory_mappings_read(pid_t pid, struct memory_mapping **out);
 
 /* Growth of mappings between two reads, largest first: each row is a mapping of `now` and

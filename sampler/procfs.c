@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 
 #include "util.h"
 
-ssize_t proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+/* process_vm_readv of pid, or /proc/PID/mem where that is filtered. */
+static ssize_t mem_read_once(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
@@ -33,6 +35,27 @@ ssize_t proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return r;
 }
 
+/* The thread proc_mem_read() reads through for a target whose leader is a zombie (one entry:
+ * proftop has one target). */
+static pid_t mem_zombie_pid, mem_live_tid;
+
+ssize_t proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	pid_t via = pid == mem_zombie_pid ? mem_live_tid : pid;
+	ssize_t r = mem_read_once(via, addr, buf, len);
+	if (r >= 0 || errno != ESRCH)
+		return r;
+	/* A zombie leader has no memory any more; a live thread of it shares the process's. */
+	pid_t live = proc_target_mm_pid(pid);
+	if (live <= 0 || live == via) {
+		errno = ESRCH;
+		return -1;
+	}
+	mem_zombie_pid = pid;
+	mem_live_tid = live;
+	return mem_read_once(live, addr, buf, len);
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -49,13 +72,19 @@ int proc_list_tids(pid_t pid, pid_t **tids)
 	size_t n = 0, cap = 0;
 	pid_t *v = NULL;
 	struct dirent *de;
-	while ((de = readdir(d))) {
+	while ((errno = 0, de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		util_grow((void **)&v, &cap, n + 1, sizeof *v);
 		v[n++] = (pid_t)atoi(de->d_name);
 	}
+	int e = errno;
 	closedir(d);
+	if (e) {
+		free(v);
+		errno = e;
+		return -1;
+	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_pid);
 	*tids = v;
@@ -104,6 +133,7 @@ int proc_stat_parse(const char *buf, struct proc_task_stat *st)
 	st->vsize = f[23];
 	st->rss_pages = f[24];
 	st->processor = (int)f[39];
+	st->start_brk = f[47];
 	return 0;
 }
 
@@ -224,4 +254,86 @@ const char *proc_access_hint(int err)
 	default:
 		return strerror(err);
 	}
+}
+
+enum proc_target_state proc_target_state(pid_t pid, struct proc_task_stat *leader)
+{
+	struct proc_task_stat st;
+	if (proc_stat_read(pid, &st) < 0)
+		return errno == ENOENT || errno == ESRCH ? PROC_TARGET_EXITED : PROC_TARGET_UNKNOWN;
+	if (leader)
+		*leader = st;
+	/* num_threads counts the zombie leader itself until the last thread is gone. */
+	if (st.state == 'X' || (st.state == 'Z' && st.num_threads <= 1)) {
+		errno = ESRCH;
+		return PROC_TARGET_EXITED;
+	}
+	return PROC_TARGET_ALIVE;
+}
+
+pid_t proc_target_mm_pid(pid_t pid)
+{
+	struct proc_task_stat st;
+	if (proc_stat_read(pid, &st) < 0)
+		return -1;
+	if (st.state != 'Z' && st.state != 'X')
+		return pid;
+	pid_t *tids;
+	int n = proc_list_tids(pid, &tids);
+	if (n < 0)
+		return -1;
+	pid_t live = -1;
+	for (int i = 0; i < n && live < 0; i++) {
+		struct proc_task_stat ts;
+		if (tids[i] != pid && proc_task_stat_read(pid, tids[i], &ts) == 0 && ts.state != 'Z' &&
+		    ts.state != 'X')
+			live = tids[i];
+	}
+	free(tids);
+	if (live < 0)
+		errno = ESRCH;
+	return live;
+}
+
+int proc_target_check(pid_t pid, const char *verb, char **cause)
+{
+	if (pid <= 0) {
+		*cause = xasprintf("invalid pid %d", (int)pid);
+		errno = EINVAL;
+		return -1;
+	}
+	struct proc_task_stat st = { .state = 0 };
+	enum proc_target_state ts = kill(pid, 0) < 0 && errno == ESRCH ? PROC_TARGET_EXITED
+								       : proc_target_state(pid, &st);
+	int e = errno;
+	if (ts == PROC_TARGET_EXITED) {
+		if (st.state) /* its stat was read: a zombie not yet reaped by its parent */
+			*cause = xasprintf("process %d has exited (zombie)", (int)pid);
+		else
+			*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid,
+					   (int)pid);
+		errno = ESRCH;
+		return -1;
+	}
+	if (ts == PROC_TARGET_UNKNOWN) {
+		*cause = xasprintf("cannot read /proc/%d/stat: %s", (int)pid, strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* The memory map: refused (another user, ptrace_scope) or empty when we may not look. */
+	pid_t mm = proc_target_mm_pid(pid);
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)(mm > 0 ? mm : pid));
+	ssize_t r = util_read_small(path, buf, sizeof buf);
+	e = r < 0 ? errno : EACCES;
+	if (r > 0)
+		return 0;
+	if (e == ENOENT || e == ESRCH)
+		*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid, (int)pid);
+	else if (e == EACCES || e == EPERM)
+		*cause = xasprintf("cannot %s pid %d: %s", verb, (int)pid, proc_access_hint(EACCES));
+	else
+		*cause = xasprintf("cannot read %s: %s", path, strerror(e));
+	errno = e;
+	return -1;
 }

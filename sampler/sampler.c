@@ -2,7 +2,6 @@
 #include "sampler.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,54 +29,42 @@ struct idle_cache {
 	size_t n, cap;
 };
 
-bool sampler_target_alive(pid_t pid)
-{
-	struct proc_task_stat st;
-	if (proc_stat_read(pid, &st) < 0)
-		return false;
-	return st.state != 'Z' && st.state != 'X';
-}
-
-/* Check up front that pid exists and that we may look at it, with a one-line remedy. */
-static int check_target(pid_t pid, char **cause)
-{
-	if (pid <= 0) {
-		*cause = xasprintf("invalid pid %d", (int)pid);
-		return -1;
-	}
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
-		*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid, (int)pid);
-		return -1;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	size_t len;
-	char *maps = util_read_file(path, &len);
-	if (!maps || len == 0) {
-		int e = maps ? EACCES : errno;
-		free(maps);
-		if (e == ENOENT || e == ESRCH)
-			*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid, (int)pid);
-		else if (!maps && e != EACCES && e != EPERM)
-			*cause = xasprintf("cannot read %s: %s", path, strerror(e));
-		else
-			*cause = xasprintf("cannot attach to pid %d: %s", (int)pid, proc_access_hint(EACCES));
-		return -1;
-	}
-	free(maps);
-	if (!sampler_target_alive(pid)) {
-		*cause = xasprintf("process %d has exited (zombie)", (int)pid);
-		return -1;
-	}
-	return 0;
-}
-
+/*
+ * List the target's threads into s->tids.  Returns -1 with errno when the target has exited (or,
+ * at the first scan, cannot be listed).  When /proc cannot be read for another reason (EMFILE,
+ * ENOMEM...) the last list stays and the next tick tries again.  A zombie leader (main called
+ * pthread_exit while other threads run on) is left out: it has no stack, and can be neither
+ * traced nor sampled.
+ */
 static int scan_threads(struct sampler *s)
 {
+	pid_t pid = s->cfg.pid;
+	struct proc_task_stat leader = { .state = 0 };
+	switch (proc_target_state(pid, &leader)) {
+	case PROC_TARGET_EXITED:
+		return -1;
+	case PROC_TARGET_UNKNOWN:
+		return s->tids ? 0 : -1;
+	case PROC_TARGET_ALIVE:
+	default:
+		break;
+	}
 	pid_t *tids;
-	int n = proc_list_tids(s->cfg.pid, &tids);
-	if (n <= 0) {
-		free(n == 0 ? tids : NULL);
+	int n = proc_list_tids(pid, &tids);
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH || !s->tids ? -1 : 0;
+	if (leader.state == 'Z') {
+		for (int i = 0; i < n; i++) {
+			if (tids[i] == pid) {
+				memmove(&tids[i], &tids[i + 1], (size_t)(n - i - 1) * sizeof *tids);
+				n--;
+				break;
+			}
+		}
+	}
+	if (n == 0) { /* the last thread exited between the two reads */
+		free(tids);
+		errno = ESRCH;
 		return -1;
 	}
 	free(s->tids);
@@ -91,7 +78,7 @@ static int scan_threads(struct sampler *s)
 
 struct sampler *sampler_open(const struct sampler_config *cfg, char **cause)
 {
-	if (check_target(cfg->pid, cause) < 0)
+	if (proc_target_check(cfg->pid, "attach to", cause) < 0)
 		return NULL;
 	struct sampler *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
@@ -99,11 +86,17 @@ struct sampler *sampler_open(const struct sampler_config *cfg, char **cause)
 	if (s->cfg.rate_hz <= 0)
 		s->cfg.rate_hz = 99;
 	if (scan_threads(s) < 0) {
-		*cause = xasprintf("no such process %d", (int)cfg->pid);
+		if (errno == ENOENT || errno == ESRCH)
+			*cause = xasprintf("no such process %d", (int)cfg->pid);
+		else
+			*cause = xasprintf("cannot list the threads of pid %d: %s", (int)cfg->pid,
+					   strerror(errno));
 		free(s);
 		return NULL;
 	}
-	s->unw = unwinder_new(cfg->pid);
+	/* Stacks are read through a thread that has memory (not a zombie leader). */
+	pid_t mm = proc_target_mm_pid(cfg->pid);
+	s->unw = unwinder_new(mm > 0 ? mm : cfg->pid);
 	s->last_scan_ns = util_now_ns();
 
 	if (cfg->mode != SAMPLER_PTRACE) {
@@ -173,7 +166,7 @@ int sampler_tick(struct sampler *s, uint64_t now_ns)
 		return -1;
 	if (now_ns - s->last_scan_ns >= SCAN_INTERVAL_NS) {
 		s->last_scan_ns = now_ns;
-		if (scan_threads(s) < 0 || !sampler_target_alive(s->cfg.pid)) {
+		if (scan_threads(s) < 0) {
 			s->gone = true;
 			return -1;
 		}

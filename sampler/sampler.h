@@ -134,7 +134,5 @@ void sampler_emit(struct sampler *s, const struct sample *smp);
 /* Unwind a thread of the target that is stopped or blocked, from its registers, reading its
  * stack live.  Fills smp->pc/nframes; returns nframes. */
 int sampler_unwind_live(struct sampler *s, const struct unwind_regs *regs, struct sample *smp);
-/* True if the process still exists and is not a zombie. */
-bool sampler_target_alive(pid_t pid);
 
 #endif

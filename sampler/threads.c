@@ -217,6 +217,9 @@ static int libc_file_version(int fd, char *buf, size_t n)
 
 int thread_libc_version(pid_t pid, char *buf, size_t n)
 {
+	pid_t mm = proc_target_mm_pid(pid); /* a zombie leader has no maps */
+	if (mm > 0)
+		pid = mm;
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
 	char *maps = util_read_file(path, NULL);

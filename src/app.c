@@ -129,7 +129,8 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 		 a->sampler->ntids, sampler_note(a->sampler) ? "; " : "",
 		 sampler_note(a->sampler) ? sampler_note(a->sampler) : "");
 	util_cleanup_push(app_cleanup_hook, a);
-	a->sym = symbols_new(a->pid, cause);
+	pid_t mm = proc_target_mm_pid(a->pid);
+	a->sym = symbols_new(mm > 0 ? mm : a->pid, cause);
 	if (!a->sym)
 		return -1;
 	uint64_t window = (uint64_t)((opt->window_s > 0 ? opt->window_s : 10) * 1e9);

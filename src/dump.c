@@ -10,7 +10,6 @@
  * reports only cycles whose waits did not change in between.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,36 +49,6 @@ struct dump {
 	const struct goruntime_snapshot *snap;
 	const struct golocks_report *go_rep;
 };
-
-/* Whether pid can be dumped; else a one-line cause. */
-static int dump_check(pid_t pid, char **cause)
-{
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
-		*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid, (int)pid);
-		return -1;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	size_t len = 0;
-	char *maps = util_read_file(path, &len);
-	int e = errno;
-	free(maps);
-	if (!maps || len == 0) {
-		if (maps || e == EACCES || e == EPERM)
-			*cause = xasprintf("cannot read pid %d: %s", (int)pid, proc_access_hint(EACCES));
-		else
-			*cause = xasprintf("cannot read pid %d: %s", (int)pid, proc_access_hint(e));
-		return -1;
-	}
-	struct proc_task_stat st;
-	/* A zombie leader whose other threads run on (main called pthread_exit) is alive. */
-	if (proc_stat_read(pid, &st) < 0 || st.state == 'X' ||
-	    (st.state == 'Z' && st.num_threads <= 1)) {
-		*cause = xasprintf("process %d has exited", (int)pid);
-		return -1;
-	}
-	return 0;
-}
 
 static void sleep_until(uint64_t t_ns)
 {
@@ -370,13 +339,15 @@ int cli_dump(struct app_options *opt)
 			  .t_start = util_now_ns() };
 	char *cause = NULL;
 	int rc = 1;
-	if (dump_check(d.pid, &cause) < 0)
+	if (proc_target_check(d.pid, "read", &cause) < 0)
 		goto out;
 	util_proc_comm(d.pid, 0, d.comm, sizeof d.comm);
-	d.sym = symbols_new(d.pid, &cause);
+	/* Maps and stacks are read through a thread that has memory (not a zombie leader). */
+	pid_t mm = proc_target_mm_pid(d.pid);
+	d.sym = symbols_new(mm > 0 ? mm : d.pid, &cause);
 	if (!d.sym)
 		goto out;
-	d.unw = unwinder_new(d.pid);
+	d.unw = unwinder_new(mm > 0 ? mm : d.pid);
 	struct threadmodel_config cfg = { .long_wait_s = d.long_wait_s };
 	d.tm = threadmodel_new(d.pid, d.sym, d.unw, &cfg, &cause);
 	if (!d.tm)

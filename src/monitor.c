@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs.h"
+
 #define NS 1000000000ull
 /* Each part may take this share of a core: its period stretches to cost / share. */
 #define MONITOR_SHARE 0.02
@@ -25,7 +27,8 @@ struct monitor *monitor_new(pid_t pid, struct symbols *sym, double stuck_after_s
 	m->pid = pid;
 	m->sym = sym;
 	m->stuck_after_s = stuck_after_s > 0 ? stuck_after_s : 5;
-	m->unw = unwinder_new(pid);
+	pid_t mm = proc_target_mm_pid(pid); /* stacks are read through a thread with memory */
+	m->unw = unwinder_new(mm > 0 ? mm : pid);
 	memory_reader_init(&m->memr, pid);
 	series_init(&m->series);
 	struct threadmodel_config cfg = { .long_wait_s = m->stuck_after_s };
