@@ -54,14 +54,7 @@ struct pt_priv {
 
 static struct pt_thread *pt_find(struct pt_priv *p, pid_t tid)
 {
-	size_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (p->t[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i32(p->t, p->n, UTIL_FIELD(p->t, tid), tid);
 	return lo < p->n && p->t[lo].tid == tid ? &p->t[lo] : NULL;
 }
 

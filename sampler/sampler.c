@@ -249,24 +249,10 @@ int sampler_unwind_live(struct sampler *s, const struct unwind_regs *regs, struc
 	return n;
 }
 
-/* Index of the first element of the sorted tid array v[n] that is >= tid. */
-static size_t lower_bound(const pid_t *v, size_t stride, size_t n, pid_t tid)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (*(const pid_t *)((const char *)v + mid * stride) < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The cache entry of tid, created if missing; entries are kept sorted by tid. */
 static struct idle_entry *idle_find(struct idle_cache *ic, pid_t tid)
 {
-	size_t i = ic->n ? lower_bound(&ic->v[0].tid, sizeof *ic->v, ic->n, tid) : 0;
+	size_t i = util_lower_i32(ic->v, ic->n, UTIL_FIELD(ic->v, tid), tid);
 	if (i < ic->n && ic->v[i].tid == tid)
 		return &ic->v[i];
 	util_grow((void **)&ic->v, &ic->cap, ic->n + 1, sizeof *ic->v);
@@ -284,7 +270,7 @@ static void idle_prune(struct idle_cache *ic, const pid_t *tids, int n)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < ic->n; i++) {
-		size_t k = lower_bound(tids, sizeof *tids, (size_t)n, ic->v[i].tid);
+		size_t k = util_lower_i32(tids, (size_t)n, sizeof *tids, 0, ic->v[i].tid);
 		if (k < (size_t)n && tids[k] == ic->v[i].tid)
 			ic->v[j++] = ic->v[i];
 	}

@@ -65,14 +65,7 @@ static int fact_cmp(const void *a, const void *b)
 
 const struct thread_fact *thread_scan_find(const struct thread_scan *s, pid_t tid)
 {
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (s->v[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i32(s->v, s->n, UTIL_FIELD(s->v, tid), tid);
 	return lo < s->n && s->v[lo].tid == tid ? &s->v[lo] : NULL;
 }
 

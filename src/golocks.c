@@ -133,27 +133,13 @@ static uint64_t gl_lock_size(enum goruntime_lock_kind k)
 
 static const struct gl_lock *gl_lock_old(const struct golocks *gl, uint64_t addr)
 {
-	size_t lo = 0, hi = gl->nlocks;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (gl->locks[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_u64(gl->locks, gl->nlocks, UTIL_FIELD(gl->locks, addr), addr);
 	return lo < gl->nlocks && gl->locks[lo].addr == addr ? &gl->locks[lo] : NULL;
 }
 
 static const struct gl_wait *gl_wait_old(const struct golocks *gl, int64_t id)
 {
-	size_t lo = 0, hi = gl->nwaits;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (gl->waits[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i64(gl->waits, gl->nwaits, UTIL_FIELD(gl->waits, id), id);
 	return lo < gl->nwaits && gl->waits[lo].id == id ? &gl->waits[lo] : NULL;
 }
 
@@ -499,14 +485,7 @@ static size_t gl_held_build(struct golocks *gl, size_t nl)
 static uint32_t gl_held_find(const struct golocks *gl, size_t n, int64_t id, uint32_t i,
 			     uint32_t cycle)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (gl->held[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i64(gl->held, n, UTIL_FIELD(gl->held, id), id);
 	for (; lo < n && gl->held[lo].id == id; lo++)
 		if (gl->held[lo].lock != i && gl->out[gl->held[lo].lock].cycle == cycle)
 			return gl->held[lo].lock;
@@ -690,15 +669,7 @@ static void gl_frame_short(struct goruntime *gr, const struct goruntime_snapshot
 /* The first member of a cycle (members are sorted by cycle); r->nmembers when it has none. */
 static size_t gl_member_first(const struct golocks_report *r, uint32_t cycle)
 {
-	size_t lo = 0, hi = r->nmembers;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r->members[mid].cycle < cycle)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return util_lower_u32(r->members, r->nmembers, UTIL_FIELD(r->members, cycle), cycle);
 }
 
 /* One cycle: "goroutine 23 holds main.ledger, waits main.accounts at ...; goroutine 24 ...". */
@@ -724,14 +695,7 @@ static void gl_cycle_text(const struct golocks_report *r, uint32_t cycle, struct
  * are deadlocked first, by cycle (the others have cycle UINT32_MAX): a binary search. */
 static bool gl_cycle_known(const struct golocks_report *r, uint32_t cycle)
 {
-	size_t lo = 0, hi = r->nlocks;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r->locks[mid].cycle < cycle)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_u32(r->locks, r->nlocks, UTIL_FIELD(r->locks, cycle), cycle);
 	for (; lo < r->nlocks && r->locks[lo].cycle == cycle; lo++)
 		if (!r->locks[lo].nholders)
 			return false;

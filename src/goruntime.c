@@ -1542,14 +1542,7 @@ static int gr_lock_cmp(const void *a, const void *b)
 
 static uint32_t gr_lock_find(const struct goruntime *gr, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (gr->locks[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_u64(gr->locks, n, UTIL_FIELD(gr->locks, addr), addr);
 	return lo < n && gr->locks[lo].addr == addr ? (uint32_t)lo : UINT32_MAX;
 }
 
@@ -1894,14 +1887,7 @@ int goruntime_count(struct goruntime *gr, struct goruntime_counts *c, char **cau
 const struct goruntime_goroutine *goruntime_snapshot_find(const struct goruntime_snapshot *snap,
 							 int64_t id)
 {
-	size_t lo = 0, hi = snap->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (snap->g[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i64(snap->g, snap->n, UTIL_FIELD(snap->g, id), id);
 	return lo < snap->n && snap->g[lo].id == id ? &snap->g[lo] : NULL;
 }
 
@@ -2009,14 +1995,7 @@ static void gr_funcs_load(struct goruntime *gr)
 
 static struct gr_func *gr_func_at(struct goruntime *gr, uint64_t pc)
 {
-	size_t lo = 0, hi = gr->nfuncs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (gr->funcs[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(gr->funcs, gr->nfuncs, UTIL_FIELD(gr->funcs, lo), pc);
 	if (lo == 0 || pc >= gr->funcs[lo - 1].hi)
 		return NULL;
 	return &gr->funcs[lo - 1];

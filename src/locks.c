@@ -653,14 +653,7 @@ static int lt_cmp(const void *a, const void *b)
 
 static long lt_find(const struct lt *v, size_t n, pid_t tid)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v[mid].pub.tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i32(v, n, UTIL_FIELD(v, pub.tid), tid);
 	return lo < n && v[lo].pub.tid == tid ? (long)lo : -1;
 }
 

@@ -378,14 +378,7 @@ void profile_threads_update(struct profile *p, const pid_t *tids, int n)
 {
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct profile_thread *t = p->threads[i];
-		size_t lo = 0, hi = (size_t)n;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (tids[mid] < t->tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		size_t lo = util_lower_i32(tids, (size_t)n, sizeof *tids, 0, t->tid);
 		t->exited = !(lo < (size_t)n && tids[lo] == t->tid);
 	}
 }

@@ -792,14 +792,7 @@ static bool symbols_maps_maybe_reload(struct symbols *sym)
 
 static struct module *symbols_module_at(const struct symbols *sym, uint64_t addr)
 {
-	size_t lo = 0, hi = sym->nranges;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sym->ranges[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(sym->ranges, sym->nranges, UTIL_FIELD(sym->ranges, start), addr);
 	if (lo == 0 || addr >= sym->ranges[lo - 1].end)
 		return NULL;
 	return sym->ranges[lo - 1].m;
@@ -921,14 +914,7 @@ static void module_syms_load(struct symbols *sym, struct module *m)
  * to the next symbol or its section's end); NULL when none. */
 static struct msym *msym_find(struct msym *t, size_t n, uint64_t vaddr)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(t, n, UTIL_FIELD(t, addr), vaddr);
 	if (lo == 0)
 		return NULL;
 	struct msym *s = &t[lo - 1];
@@ -1024,14 +1010,7 @@ static bool module_dwarf_load(struct module *m)
 
 static struct dw_cu *module_cu_find(struct module *m, uint64_t pc)
 {
-	size_t lo = 0, hi = m->ncu_ranges;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->cu_ranges[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(m->cu_ranges, m->ncu_ranges, UTIL_FIELD(m->cu_ranges, lo), pc);
 	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
 		if (pc < m->cu_ranges[i].hi)
 			return &m->cus[m->cu_ranges[i].cu];
@@ -1081,14 +1060,7 @@ static const struct dw_sub *dw_cu_sub_find(struct dw_cu *cu, uint64_t pc)
 		if (cu->nsubs)
 			qsort(cu->subs, cu->nsubs, sizeof *cu->subs, dw_sub_cmp);
 	}
-	size_t lo = 0, hi = cu->nsubs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cu->subs[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(cu->subs, cu->nsubs, UTIL_FIELD(cu->subs, lo), pc);
 	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
 		if (pc < cu->subs[i].hi)
 			return &cu->subs[i];
@@ -1412,14 +1384,7 @@ static void symbols_jit_reload(struct symbols *sym, bool force)
 
 static const struct jit_sym *symbols_jit_find(const struct symbols *sym, uint64_t addr)
 {
-	size_t lo = 0, hi = sym->njit;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sym->jit[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_upper_u64(sym->jit, sym->njit, UTIL_FIELD(sym->jit, start), addr);
 	const struct jit_sym *best = NULL;
 	for (size_t i = lo, k = 0; i-- > 0 && k < SYMBOLS_SCAN_BACK; k++)
 		if (addr < sym->jit[i].end && (!best || sym->jit[i].seq > best->seq))

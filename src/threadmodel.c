@@ -321,14 +321,7 @@ static void decode_wait(struct threadmodel *m, struct tm_thread *t, const struct
 
 static struct tm_thread *old_find(struct tm_thread *v, size_t n, pid_t tid)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = util_lower_i32(v, n, UTIL_FIELD(v, tid), tid);
 	return lo < n && v[lo].tid == tid ? &v[lo] : NULL;
 }
 

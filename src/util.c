@@ -92,6 +92,29 @@ void util_grow(void **p, size_t *cap, size_t need, size_t sz)
 	*cap = n;
 }
 
+/* First index in [0, n) whose field is not "before" key: >= key (lower), > key (upper). */
+#define UTIL_BOUND(name, type, cmp)                                                           \
+	size_t name(const void *base, size_t n, size_t stride, size_t off, type key)          \
+	{                                                                                     \
+		size_t lo = 0, hi = n;                                                        \
+		while (lo < hi) {                                                             \
+			size_t mid = lo + (hi - lo) / 2;                                      \
+			type v;                                                               \
+			memcpy(&v, (const char *)base + mid * stride + off, sizeof v);        \
+			if (v cmp key)                                                        \
+				lo = mid + 1;                                                 \
+			else                                                                  \
+				hi = mid;                                                     \
+		}                                                                             \
+		return lo;                                                                    \
+	}
+UTIL_BOUND(util_lower_u64, uint64_t, <)
+UTIL_BOUND(util_upper_u64, uint64_t, <=)
+UTIL_BOUND(util_lower_i64, int64_t, <)
+UTIL_BOUND(util_lower_u32, uint32_t, <)
+UTIL_BOUND(util_lower_i32, int32_t, <)
+#undef UTIL_BOUND
+
 /* ---- cleanup hooks and fatal exits ---- */
 
 #define MAX_HOOKS 16

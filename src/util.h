@@ -31,6 +31,20 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 /* Grow *p (holding *cap elements of size sz) so that it holds at least need elements. */
 void util_grow(void **p, size_t *cap, size_t need, size_t sz);
 
+/*
+ * Binary search in an array sorted (ascending) by an integer field: util_lower_* gives the first
+ * index whose field is >= key, util_upper_* the first whose field is > key; n when there is none.
+ * The field is at byte offset off of each stride-byte element; UTIL_FIELD(array, field) gives
+ * both, e.g.  util_lower_i32(v, n, UTIL_FIELD(v, tid), tid).  Suffix: the field's type
+ * (u64 uint64_t, i64 int64_t, u32 uint32_t, i32 int32_t and pid_t).
+ */
+#define UTIL_FIELD(arr, field) sizeof *(arr), offsetof(__typeof__(*(arr)), field)
+size_t util_lower_u64(const void *base, size_t n, size_t stride, size_t off, uint64_t key);
+size_t util_upper_u64(const void *base, size_t n, size_t stride, size_t off, uint64_t key);
+size_t util_lower_i64(const void *base, size_t n, size_t stride, size_t off, int64_t key);
+size_t util_lower_u32(const void *base, size_t n, size_t stride, size_t off, uint32_t key);
+size_t util_lower_i32(const void *base, size_t n, size_t stride, size_t off, int32_t key);
+
 /* A cleanup hook runs on util_fatal() (not on crash signals); hooks run newest first. */
 typedef void (*util_cleanup_fn)(void *arg);
 void util_cleanup_push(util_cleanup_fn fn, void *arg);
