@@ -194,13 +194,23 @@ const char *calltree_node_name(const struct calltree *t, uint32_t i)
 	return f ? f->name : "?";
 }
 
-static int cmp_top(const void *a, const void *b)
+int calltree_cmp_self(const void *a, const void *b)
 {
 	const struct calltree_func *x = a, *y = b;
 	if (x->self != y->self)
 		return x->self < y->self ? 1 : -1;
 	if (x->total != y->total)
 		return x->total < y->total ? 1 : -1;
+	return (x->func > y->func) - (x->func < y->func);
+}
+
+int calltree_cmp_total(const void *a, const void *b)
+{
+	const struct calltree_func *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	if (x->self != y->self)
+		return x->self < y->self ? 1 : -1;
 	return (x->func > y->func) - (x->func < y->func);
 }
 
@@ -251,7 +261,7 @@ size_t calltree_top(const struct calltree *t, struct calltree_func **out)
 	free(onpath);
 	free(index);
 	if (nrows > 1)
-		qsort(rows, nrows, sizeof *rows, cmp_top);
+		qsort(rows, nrows, sizeof *rows, calltree_cmp_self);
 	*out = rows;
 	return nrows;
 }

@@ -62,6 +62,10 @@ uint32_t calltree_child_find(const struct calltree *t, uint32_t parent, uint32_t
 /* Every function of the tree with self/total counts, into *out (malloc'ed; caller frees),
  * ordered by self, then total, descending.  Returns the count. */
 size_t calltree_top(const struct calltree *t, struct calltree_func **out);
+/* qsort orders of struct calltree_func: self, then total, descending (calltree_top's order);
+ * total, then self.  Ties by function id. */
+int calltree_cmp_self(const void *a, const void *b);
+int calltree_cmp_total(const void *a, const void *b);
 
 /* Callers (direction -1) or callees (+1) of func, aggregated by function, by total desc. */
 size_t calltree_neighbours(const struct calltree *t, uint32_t func, int direction,

@@ -41,13 +41,7 @@ struct dump {
 	double long_wait_s;
 	uint64_t t_start, t_ready, t_observed; /* for PROFTOP_DUMP_STATS */
 	/* Go targets: goroutines and their sync.Mutex waits, read from the runtime's memory. */
-	bool is_go;
-	char go_version[32];
-	char *go_error;          /* why goroutines cannot be read (no DWARF...), or NULL */
-	struct goruntime *gr;
-	struct golocks *gl;
-	const struct goruntime_snapshot *snap;
-	const struct golocks_report *go_rep;
+	struct gowatch go;
 };
 
 static void sleep_until(uint64_t t_ns)
@@ -94,33 +88,25 @@ static int dump_observe(struct dump *d)
  */
 static void dump_observe_go(struct dump *d, double stuck_after_s, bool quiet)
 {
-	d->is_go = goruntime_detect(d->sym, d->go_version, sizeof d->go_version);
-	if (!d->is_go)
+	gowatch_open(&d->go, d->pid, d->sym, stuck_after_s);
+	if (!d->go.gr)
 		return;
-	d->gr = goruntime_open(d->pid, d->sym, NULL, &d->go_error);
-	if (!d->gr)
-		return;
-	d->gl = golocks_new(stuck_after_s);
 	uint64_t deadline = util_now_ns() + (uint64_t)((stuck_after_s + 1.5) * 1e9);
 	bool said = false;
 	for (;;) {
-		char *cause = NULL;
-		const struct goruntime_snapshot *snap = goruntime_scan(d->gr, &cause);
-		if (!snap) {
-			free(d->go_error);
-			d->go_error = cause ? cause : xstrdup("goroutines could not be read");
+		char *cause;
+		if (gowatch_scan(&d->go, &cause) < 0) {
+			free(d->go.error);
+			d->go.error = cause;
 			return;
 		}
-		d->snap = snap;
-		golocks_observe(d->gl, snap, goruntime_code_refers, d->gr);
-		d->go_rep = golocks_report(d->gl);
-		if (!d->go_rep->watching || util_now_ns() >= deadline)
+		if (!d->go.rep->watching || util_now_ns() >= deadline)
 			break;
 		if (!said && !quiet) {
 			fprintf(stderr,
 				"proftop: watching %u goroutines waiting on locked mutexes for up to "
 				"%.1f s before deciding whether they are stuck\n",
-				d->go_rep->nwatched, d->go_rep->decide_in_s);
+				d->go.rep->nwatched, d->go.rep->decide_in_s);
 			said = true;
 		}
 		sleep_until(util_now_ns() + DUMP_GO_INTERVAL_NS);
@@ -273,12 +259,12 @@ static void text_report(struct dump *d, struct strbuf *out)
 		lock_wait_text(&lt->wait, name_of(d, lt->wait.owner), out);
 		strbuf_putc(out, '\n');
 	}
-	if (d->is_go && d->go_error) {
-		strbuf_printf(out, "\nGo %s: %s\n", d->go_version[0] ? d->go_version : "program",
-			      d->go_error);
-	} else if (d->gr && d->snap) {
+	if (d->go.is_go && d->go.error) {
+		strbuf_printf(out, "\nGo %s: %s\n", d->go.version[0] ? d->go.version : "program",
+			      d->go.error);
+	} else if (d->go.gr && d->go.snap) {
 		strbuf_putc(out, '\n');
-		golocks_dump_text(d->gr, d->snap, d->go_rep, out);
+		golocks_dump_text(d->go.gr, d->go.snap, d->go.rep, out);
 	}
 }
 
@@ -315,14 +301,14 @@ static void json_report(struct dump *d, struct strbuf *out)
 	strbuf_puts(out, ",\n");
 	threadjson_locks(tm, out);
 	strbuf_puts(out, ",\n\"go\":");
-	if (d->is_go && d->go_error) {
+	if (d->go.is_go && d->go.error) {
 		strbuf_puts(out, "{\"version\":");
-		strbuf_json_str(out, d->go_version);
+		strbuf_json_str(out, d->go.version);
 		strbuf_puts(out, ",\"error\":");
-		strbuf_json_str(out, d->go_error);
+		strbuf_json_str(out, d->go.error);
 		strbuf_putc(out, '}');
-	} else if (d->gr && d->snap) {
-		golocks_dump_json(d->gr, d->snap, d->go_rep, out);
+	} else if (d->go.gr && d->go.snap) {
+		golocks_dump_json(d->go.gr, d->go.snap, d->go.rep, out);
 	} else {
 		strbuf_puts(out, "null");
 	}
@@ -370,7 +356,7 @@ int cli_dump(struct app_options *opt)
 		goto out;
 	}
 	strbuf_done(&out);
-	rc = locks_ndeadlocks(threadmodel_locks(d.tm)) || (d.go_rep && d.go_rep->deadlock) ? 3 : 0;
+	rc = locks_ndeadlocks(threadmodel_locks(d.tm)) || (d.go.rep && d.go.rep->deadlock) ? 3 : 0;
 	if (getenv("PROFTOP_DUMP_STATS")) {
 		/* For bench/dump: what the dump cost and how many threads it stopped. */
 		const struct threadmodel_stats *st = threadmodel_stats(d.tm);
@@ -392,9 +378,7 @@ out:
 		fprintf(stderr, "proftop: %s\n", cause);
 		free(cause);
 	}
-	golocks_free(d.gl);
-	goruntime_close(d.gr);
-	free(d.go_error);
+	gowatch_close(&d.go);
 	threadmodel_free(d.tm);
 	unwinder_free(d.unw);
 	symbols_free(d.sym);

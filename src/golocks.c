@@ -90,6 +90,42 @@ struct golocks *golocks_new(double stuck_after_s)
 	return gl;
 }
 
+void gowatch_open(struct gowatch *w, pid_t pid, struct symbols *sym, double stuck_after_s)
+{
+	memset(w, 0, sizeof *w);
+	w->is_go = goruntime_detect(sym, w->version, sizeof w->version);
+	if (!w->is_go)
+		return;
+	w->gr = goruntime_open(pid, sym, NULL, &w->error);
+	if (w->gr)
+		w->gl = golocks_new(stuck_after_s);
+}
+
+int gowatch_scan(struct gowatch *w, char **cause)
+{
+	*cause = NULL;
+	if (!w->gr)
+		return 0;
+	const struct goruntime_snapshot *snap = goruntime_scan(w->gr, cause);
+	if (!snap) {
+		if (!*cause)
+			*cause = xstrdup("goroutines could not be read");
+		return -1;
+	}
+	w->snap = snap;
+	golocks_observe(w->gl, snap, goruntime_code_refers, w->gr);
+	w->rep = golocks_report(w->gl);
+	return 0;
+}
+
+void gowatch_close(struct gowatch *w)
+{
+	golocks_free(w->gl);
+	goruntime_close(w->gr);
+	free(w->error);
+	memset(w, 0, sizeof *w);
+}
+
 void golocks_free(struct golocks *gl)
 {
 	if (!gl)

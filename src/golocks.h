@@ -142,4 +142,25 @@ void golocks_dump_text(struct goruntime *gr, const struct goruntime_snapshot *sn
 void golocks_dump_json(struct goruntime *gr, const struct goruntime_snapshot *snap,
 		       const struct golocks_report *r, struct strbuf *out);
 
+/*
+ * gowatch: the Go side of a target as the monitor and dump hold it — is it Go (and which
+ * version), the runtime reader, the lock watch over its snapshots, the last snapshot and report.
+ */
+struct gowatch {
+	bool is_go;
+	char version[32];
+	char *error;                          /* why goroutines cannot be read, or NULL */
+	struct goruntime *gr;                 /* NULL when not Go or not readable */
+	struct golocks *gl;
+	const struct goruntime_snapshot *snap; /* the last scan (NULL before the first) */
+	const struct golocks_report *rep;      /* its report */
+};
+
+/* Detect Go in sym's binary and open the reader (error set when that fails). */
+void gowatch_open(struct gowatch *w, pid_t pid, struct symbols *sym, double stuck_after_s);
+/* Scan the goroutines and update the lock watch.  -1 with *cause (caller frees) when the scan
+ * failed; snap and rep then stay those of the last good scan. */
+int gowatch_scan(struct gowatch *w, char **cause);
+void gowatch_close(struct gowatch *w);
+
 #endif

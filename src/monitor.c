@@ -33,12 +33,7 @@ struct monitor *monitor_new(pid_t pid, struct symbols *sym, double stuck_after_s
 	series_init(&m->series);
 	struct threadmodel_config cfg = { .long_wait_s = m->stuck_after_s };
 	m->tm = threadmodel_new(pid, sym, m->unw, &cfg, &m->tm_error);
-	m->is_go = goruntime_detect(sym, m->go_version, sizeof m->go_version);
-	if (m->is_go) {
-		m->gr = goruntime_open(pid, sym, NULL, &m->go_error);
-		if (m->gr)
-			m->gl = golocks_new(m->stuck_after_s);
-	}
+	gowatch_open(&m->go, pid, sym, m->stuck_after_s);
 	int n = memory_mappings_read(pid, &m->maps_base);
 	m->nmaps_base = n > 0 ? (size_t)n : 0;
 	uint64_t now = util_now_ns();
@@ -54,9 +49,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
-	golocks_free(m->gl);
-	goruntime_close(m->gr);
-	free(m->go_error);
+	gowatch_close(&m->go);
 	threadmodel_free(m->tm);
 	free(m->tm_error);
 	unwinder_free(m->unw);
@@ -67,17 +60,9 @@ void monitor_free(struct monitor *m)
 
 static void refresh_go(struct monitor *m)
 {
-	if (!m->gr)
-		return;
-	char *cause = NULL;
-	const struct goruntime_snapshot *snap = goruntime_scan(m->gr, &cause);
-	if (!snap) {
-		free(cause);
-		return;
-	}
-	m->snap = snap;
-	golocks_observe(m->gl, snap, goruntime_code_refers, m->gr);
-	m->go_rep = golocks_report(m->gl);
+	char *cause;
+	if (gowatch_scan(&m->go, &cause) < 0)
+		free(cause); /* a passing failure: the last snapshot stands */
 }
 
 static void refresh_memory(struct monitor *m, uint64_t now)
@@ -170,15 +155,15 @@ bool monitor_deadlock(const struct monitor *m, struct strbuf *out)
 	bool any = false;
 	if (m->tm && threadmodel_observations(m->tm) > 0)
 		any = threadmodel_banner(m->tm, out);
-	if (m->gr && m->go_rep && m->go_rep->deadlock) {
+	if (m->go.gr && m->go.rep && m->go.rep->deadlock) {
 		if (any)
 			strbuf_puts(out, " | ");
-		any |= golocks_banner(m->go_rep, m->gr, m->snap, out);
+		any |= golocks_banner(m->go.rep, m->go.gr, m->go.snap, out);
 	}
 	return any;
 }
 
 long monitor_goroutines(const struct monitor *m)
 {
-	return m->snap ? (long)m->snap->counts.live : -1;
+	return m->go.snap ? (long)m->go.snap->counts.live : -1;
 }

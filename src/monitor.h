@@ -50,13 +50,7 @@ struct monitor {
 	char *tm_error;           /* why threads cannot be watched, or NULL */
 
 	/* Go */
-	bool is_go;
-	char go_version[32];
-	char *go_error;           /* why goroutines cannot be read (no DWARF...), or NULL */
-	struct goruntime *gr;
-	struct golocks *gl;
-	const struct goruntime_snapshot *snap;
-	const struct golocks_report *go_rep;
+	struct gowatch go;
 
 	/* mappings: resident size at attach, and growth since */
 	struct memory_mapping *maps_base;

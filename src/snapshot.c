@@ -84,14 +84,14 @@ static void snapshot_json(struct app *a, enum profile_window w, const char *reas
 		strbuf_puts(out, "[],\n\"deadlocks\":[],\"owner_died\":[],\"long_waits\":[]");
 	}
 	strbuf_puts(out, ",\n\"go\":");
-	if (m && m->is_go && !m->gr) {
+	if (m && m->go.is_go && !m->go.gr) {
 		strbuf_puts(out, "{\"version\":");
-		strbuf_json_str(out, m->go_version);
+		strbuf_json_str(out, m->go.version);
 		strbuf_puts(out, ",\"error\":");
-		strbuf_json_str(out, m->go_error ? m->go_error : "");
+		strbuf_json_str(out, m->go.error ? m->go.error : "");
 		strbuf_putc(out, '}');
-	} else if (m && m->gr && m->snap && m->go_rep) {
-		golocks_dump_json(m->gr, m->snap, m->go_rep, out);
+	} else if (m && m->go.gr && m->go.snap && m->go.rep) {
+		golocks_dump_json(m->go.gr, m->go.snap, m->go.rep, out);
 	} else {
 		strbuf_puts(out, "null");
 	}

@@ -168,37 +168,14 @@ static int help_key(struct ui *ui, void *st, int key)
 	case '?':
 	case KEY_F(1):
 		return VIEW_BACK;
-	case KEY_UP:
-	case 'k':
-		h->scroll--;
-		break;
-	case KEY_DOWN:
-	case 'j':
-		h->scroll++;
-		break;
-	case UI_KEY_WHEEL_UP:
-		h->scroll -= 3;
-		break;
-	case UI_KEY_WHEEL_DOWN:
-		h->scroll += 3;
-		break;
-	case KEY_PPAGE:
-		h->scroll -= page;
-		break;
-	case KEY_NPAGE:
-		h->scroll += page;
-		break;
-	case KEY_HOME:
-		h->scroll = 0;
-		break;
-	case KEY_END:
-		h->scroll = h->nlines;
-		break;
 	default:
-		return VIEW_IGNORED;
+		break;
 	}
-	if (h->scroll < 0)
-		h->scroll = 0;
+	/* The page scrolls as a whole (the draw keeps it within the page). */
+	size_t pos = h->scroll > 0 ? (size_t)h->scroll : 0;
+	if (!ui_list_key(key, page, (size_t)(h->nlines > 0 ? h->nlines : 0) + 1, &pos))
+		return VIEW_IGNORED;
+	h->scroll = (int)pos;
 	return VIEW_REDRAW;
 }
 

@@ -140,16 +140,16 @@ static void memview_load(struct ui *ui, struct memview *v)
 	v->len = m->series.ring[v->iv].len;
 	for (int i = 0; i < MEM_NMETRICS; i++) {
 		enum memory_metric mm = (enum memory_metric)i;
-		if (mm == MEM_GOROUTINES && !m->is_go)
+		if (mm == MEM_GOROUTINES && !m->go.is_go)
 			continue;
 		struct memrow *r = &v->rows[v->nrows++];
 		r->m = mm;
 		r->n = series_values(&m->series, v->iv, mm, r->v, NULL);
 		series_fit(&m->series, v->iv, mm, &r->fit);
 	}
-	if (m->is_go && !m->gr)
+	if (m->go.is_go && !m->go.gr)
 		snprintf(v->go_note, sizeof v->go_note, "goroutines unreadable: %s",
-			 m->go_error ? m->go_error : "no runtime data");
+			 m->go.error ? m->go.error : "no runtime data");
 	v->ngrown = m->ngrowth;
 	v->nmaps = m->ngrowth < MEMVIEW_MAPS ? m->ngrowth : MEMVIEW_MAPS;
 	if (v->nmaps)
@@ -453,37 +453,14 @@ static int memview_key(struct ui *ui, void *st, int key)
 			  series_interval_s[v->iv], SERIES_POINTS);
 		return VIEW_REDRAW;
 	}
-	case KEY_UP:
-	case 'k':
-		v->scroll--;
-		break;
-	case KEY_DOWN:
-	case 'j':
-		v->scroll++;
-		break;
-	case UI_KEY_WHEEL_UP:
-		v->scroll -= 3;
-		break;
-	case UI_KEY_WHEEL_DOWN:
-		v->scroll += 3;
-		break;
-	case KEY_PPAGE:
-		v->scroll -= page;
-		break;
-	case KEY_NPAGE:
-		v->scroll += page;
-		break;
-	case KEY_HOME:
-		v->scroll = 0;
-		break;
-	case KEY_END:
-		v->scroll = v->nlines;
-		break;
 	default:
-		return VIEW_IGNORED;
+		break;
 	}
-	if (v->scroll < 0)
-		v->scroll = 0;
+	/* The page scrolls as a whole (the draw keeps it within the page). */
+	size_t pos = v->scroll > 0 ? (size_t)v->scroll : 0;
+	if (!ui_list_key(key, page, (size_t)(v->nlines > 0 ? v->nlines : 0) + 1, &pos))
+		return VIEW_IGNORED;
+	v->scroll = (int)pos;
 	return VIEW_REDRAW;
 }
 

@@ -257,11 +257,11 @@ static const struct goruntime_lock *group_lock(const struct goruntime_snapshot *
 static const struct golocks_lock *group_verdict(const struct monitor *m,
 						const struct goruntime_lock *gl)
 {
-	if (!gl || !m->go_rep)
+	if (!gl || !m->go.rep)
 		return NULL;
-	for (size_t i = 0; i < m->go_rep->nlocks; i++)
-		if (m->go_rep->locks[i].addr == gl->addr)
-			return &m->go_rep->locks[i];
+	for (size_t i = 0; i < m->go.rep->nlocks; i++)
+		if (m->go.rep->locks[i].addr == gl->addr)
+			return &m->go.rep->locks[i];
 	return NULL;
 }
 
@@ -308,7 +308,7 @@ static int group_row_cmp(const void *a, const void *b)
 
 static void sync_groups(struct threads *t, struct monitor *m)
 {
-	const struct goruntime_snapshot *s = m->snap;
+	const struct goruntime_snapshot *s = m->go.snap;
 	t->ngroups = s ? s->ngroups : 0;
 	util_grow((void **)&t->groups, &t->capgroups, t->ngroups ? t->ngroups : 1,
 		  sizeof *t->groups);
@@ -342,7 +342,7 @@ static void sync_groups(struct threads *t, struct monitor *m)
 		snprintf(t->gsummary, sizeof t->gsummary,
 			 "Go %s: %u goroutines (%u user, %u runtime) with %zu different stacks  |  "
 			 "read in %.1f ms",
-			 m->go_version[0] ? m->go_version : "", s->counts.live, s->counts.user,
+			 m->go.version[0] ? m->go.version : "", s->counts.live, s->counts.user,
 			 s->counts.system, s->ngroups, (double)s->read_ns / 1e6);
 	else
 		t->gsummary[0] = '\0';
@@ -553,7 +553,7 @@ static void page_group(struct ui *ui, struct threads *t, struct monitor *m)
 {
 	page_clear(t);
 	t->pscroll = 0;
-	const struct goruntime_snapshot *s = m->snap;
+	const struct goruntime_snapshot *s = m->go.snap;
 	const struct goruntime_group *g = NULL;
 	for (size_t k = 0; s && k < s->ngroups && !g; k++)
 		if (group_has(s, &s->groups[k], t->page_gid))
@@ -587,7 +587,7 @@ static void page_group(struct ui *ui, struct threads *t, struct monitor *m)
 	if (v && v->deadlocked) {
 		strbuf_reset(sb);
 		strbuf_puts(sb, "  ");
-		if (golocks_banner(m->go_rep, m->gr, s, sb))
+		if (golocks_banner(m->go.rep, m->go.gr, s, sb))
 			page_add(t, THEME_DEADLOCK, xstrdup(sb->s));
 	} else if (v && v->long_wait) {
 		page_addf(t, THEME_LONG_WAIT, "  stuck: the lock has not changed for %.1f s",
@@ -701,22 +701,12 @@ static bool lock_in_deadlock(const struct threads *t, uint64_t addr)
 	return false;
 }
 
-static void scroll_fit(size_t cursor, size_t n, int vis, size_t *scroll)
-{
-	if (cursor < *scroll)
-		*scroll = cursor;
-	if (vis > 0 && cursor >= *scroll + (size_t)vis)
-		*scroll = cursor - (size_t)vis + 1;
-	if (*scroll + (size_t)vis > n)
-		*scroll = n > (size_t)vis ? n - (size_t)vis : 0;
-}
-
 /* Rows of the table (the body less the summary, a Go note and the column titles). */
 static int table_top(struct ui *ui, const struct monitor *m, const struct threads *t)
 {
 	(void)ui;
 	int top = 2;
-	if (!t->go && m && m->is_go && !m->gr)
+	if (!t->go && m && m->go.is_go && !m->go.gr)
 		top++;
 	return top;
 }
@@ -747,9 +737,9 @@ static void draw_threads(struct ui *ui, struct threads *t, struct monitor *m)
 	}
 	ui_text(ui, y0, 0, W, THEME_TITLE, t->summary);
 	int y = y0 + 1;
-	if (m->is_go && !m->gr) {
+	if (m->go.is_go && !m->go.gr) {
 		ui_printf(ui, y++, 0, W, THEME_STATUS_ERROR, "%s",
-			  m->go_error ? m->go_error : "goroutines cannot be read");
+			  m->go.error ? m->go.error : "goroutines cannot be read");
 	}
 	struct cols c;
 	cols_layout(W, &c);
@@ -771,7 +761,7 @@ static void draw_threads(struct ui *ui, struct threads *t, struct monitor *m)
 		draw_message(ui, y + 1, ui->app->target_gone ? "the target has exited" : "no threads");
 		return;
 	}
-	scroll_fit(t->cursor, t->nrows, vis, &t->scroll);
+	ui_scroll_fit(t->cursor, t->nrows, vis, &t->scroll);
 	for (int k = 0; k < vis && t->scroll + (size_t)k < t->nrows; k++) {
 		size_t i = t->scroll + (size_t)k;
 		const struct thread_row *r = t->rows[i];
@@ -822,7 +812,7 @@ static void draw_threads(struct ui *ui, struct threads *t, struct monitor *m)
 static void draw_groups(struct ui *ui, struct threads *t, struct monitor *m)
 {
 	int y0 = ui->body_y, W = ui->cols;
-	const struct goruntime_snapshot *s = m->snap;
+	const struct goruntime_snapshot *s = m->go.snap;
 	if (!s) {
 		draw_message(ui, y0 + 1, "reading the goroutines...");
 		return;
@@ -841,7 +831,7 @@ static void draw_groups(struct ui *ui, struct threads *t, struct monitor *m)
 	ui_text(ui, y, xf, wf, THEME_TABLE_HEADER, "WAITS AT");
 	y++;
 	int vis = table_rows(ui, m, t);
-	scroll_fit(t->gcursor, t->ngroups, vis, &t->gscroll);
+	ui_scroll_fit(t->gcursor, t->ngroups, vis, &t->gscroll);
 	for (int k = 0; k < vis && t->gscroll + (size_t)k < t->ngroups; k++) {
 		size_t i = t->gscroll + (size_t)k;
 		const struct goruntime_group *g = t->groups[i].g;
@@ -870,7 +860,7 @@ static void draw_groups(struct ui *ui, struct threads *t, struct monitor *m)
 			lock_text(gl, &t->sb);
 			ui_text(ui, y + k, xm, wm, e, t->sb.s);
 		}
-		const struct sym_line *ln = goruntime_wait_frame(m->gr, first);
+		const struct sym_line *ln = goruntime_wait_frame(m->go.gr, first);
 		if (ln) {
 			const struct sym_func *fn = symbols_func(ui->sym, ln->func);
 			char where[256];
@@ -930,25 +920,13 @@ static void threads_draw(struct ui *ui, void *st)
 	}
 	if (t->page)
 		draw_page(ui, t);
-	else if (t->go && m->gr)
+	else if (t->go && m->go.gr)
 		draw_groups(ui, t, m);
 	else
 		draw_threads(ui, t, m);
 }
 
 /* ---- keys ---- */
-
-static void cursor_move(long delta, size_t n, size_t *cursor)
-{
-	if (!n)
-		return;
-	long c = (long)*cursor + delta;
-	if (c < 0)
-		c = 0;
-	if (c >= (long)n)
-		c = (long)n - 1;
-	*cursor = (size_t)c;
-}
 
 static void sort_set(struct ui *ui, struct threads *t, enum thr_col col)
 {
@@ -973,34 +951,9 @@ static int key_page(struct ui *ui, struct threads *t, struct monitor *m, int key
 {
 	long page = ui->body_h > 1 ? ui->body_h - 1 : 1;
 	size_t max = t->npl > (size_t)ui->body_h ? t->npl - (size_t)ui->body_h : 0;
-	long s = (long)t->pscroll;
+	if (ui_list_key(key, page, max + 1, &t->pscroll))
+		return VIEW_REDRAW;
 	switch (key) {
-	case KEY_UP:
-	case 'k':
-		s--;
-		break;
-	case KEY_DOWN:
-	case 'j':
-		s++;
-		break;
-	case UI_KEY_WHEEL_UP:
-		s -= 3;
-		break;
-	case UI_KEY_WHEEL_DOWN:
-		s += 3;
-		break;
-	case KEY_PPAGE:
-		s -= page;
-		break;
-	case KEY_NPAGE:
-		s += page;
-		break;
-	case KEY_HOME:
-		s = 0;
-		break;
-	case KEY_END:
-		s = (long)max;
-		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -1019,23 +972,17 @@ static int key_page(struct ui *ui, struct threads *t, struct monitor *m, int key
 	default:
 		return VIEW_IGNORED;
 	}
-	if (s < 0)
-		s = 0;
-	if (s > (long)max)
-		s = (long)max;
-	t->pscroll = (size_t)s;
-	return VIEW_REDRAW;
 }
 
 static int key_go_toggle(struct ui *ui, struct threads *t, struct monitor *m)
 {
-	if (!m->is_go) {
+	if (!m->go.is_go) {
 		ui_status(ui, UI_STATUS_INFO, "not a Go program: there are no goroutines to show");
 		return VIEW_REDRAW;
 	}
-	if (!m->gr) {
+	if (!m->go.gr) {
 		ui_status(ui, UI_STATUS_ERROR, "%s",
-			  m->go_error ? m->go_error : "goroutines cannot be read");
+			  m->go.error ? m->go.error : "goroutines cannot be read");
 		return VIEW_REDRAW;
 	}
 	t->go = !t->go;
@@ -1060,37 +1007,21 @@ static int threads_key(struct ui *ui, void *st, int key)
 		}
 		return key_page(ui, t, m, key);
 	}
-	bool go = t->go && m->gr;
+	bool go = t->go && m->go.gr;
 	size_t n = go ? t->ngroups : t->nrows;
 	size_t *cursor = go ? &t->gcursor : &t->cursor;
 	long page = table_rows(ui, m, t) > 1 ? table_rows(ui, m, t) - 1 : 1;
+	if (ui_list_key(key, page, n, cursor)) {
+		if (go && *cursor < n) {
+			t->gfollow = true;
+			t->gcursor_id = m->go.snap->g[t->groups[*cursor].g->members[0]].id;
+		} else if (!go && *cursor < n) {
+			t->follow = true;
+			t->cursor_tid = t->rows[*cursor]->fact->tid;
+		}
+		return VIEW_REDRAW;
+	}
 	switch (key) {
-	case KEY_UP:
-	case 'k':
-		cursor_move(-1, n, cursor);
-		break;
-	case KEY_DOWN:
-	case 'j':
-		cursor_move(1, n, cursor);
-		break;
-	case UI_KEY_WHEEL_UP:
-		cursor_move(-3, n, cursor);
-		break;
-	case UI_KEY_WHEEL_DOWN:
-		cursor_move(3, n, cursor);
-		break;
-	case KEY_PPAGE:
-		cursor_move(-page, n, cursor);
-		break;
-	case KEY_NPAGE:
-		cursor_move(page, n, cursor);
-		break;
-	case KEY_HOME:
-		*cursor = 0;
-		break;
-	case KEY_END:
-		*cursor = n ? n - 1 : 0;
-		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -1098,7 +1029,7 @@ static int threads_key(struct ui *ui, void *st, int key)
 			return VIEW_HANDLED;
 		if (go) {
 			t->gfollow = true;
-			t->gcursor_id = m->snap->g[t->groups[t->gcursor].g->members[0]].id;
+			t->gcursor_id = m->go.snap->g[t->groups[t->gcursor].g->members[0]].id;
 			t->page_gid = t->gcursor_id;
 		} else {
 			t->follow = true;
@@ -1136,14 +1067,6 @@ static int threads_key(struct ui *ui, void *st, int key)
 	default:
 		return VIEW_IGNORED;
 	}
-	if (go && *cursor < n) {
-		t->gfollow = true;
-		t->gcursor_id = m->snap->g[t->groups[*cursor].g->members[0]].id;
-	} else if (!go && *cursor < n) {
-		t->follow = true;
-		t->cursor_tid = t->rows[*cursor]->fact->tid;
-	}
-	return VIEW_REDRAW;
 }
 
 static int threads_click(struct ui *ui, void *st, int y, int x)
@@ -1155,7 +1078,7 @@ static int threads_click(struct ui *ui, void *st, int y, int x)
 		return VIEW_HANDLED;
 	if (t->page)
 		return VIEW_HANDLED;
-	bool go = t->go && m->gr;
+	bool go = t->go && m->go.gr;
 	int r = y - ui->body_y - table_top(ui, m, t);
 	if (r < 0)
 		return VIEW_HANDLED;
@@ -1170,7 +1093,7 @@ static int threads_click(struct ui *ui, void *st, int y, int x)
 	*cursor = i;
 	if (go) {
 		t->gfollow = true;
-		t->gcursor_id = m->snap->g[t->groups[i].g->members[0]].id;
+		t->gcursor_id = m->go.snap->g[t->groups[i].g->members[0]].id;
 	} else {
 		t->follow = true;
 		t->cursor_tid = t->rows[i]->fact->tid;

@@ -69,26 +69,6 @@ struct top {
 
 static struct ui *sort_ui;
 
-static int cmp_self(const void *a, const void *b)
-{
-	const struct calltree_func *x = a, *y = b;
-	if (x->self != y->self)
-		return x->self < y->self ? 1 : -1;
-	if (x->total != y->total)
-		return x->total < y->total ? 1 : -1;
-	return (x->func > y->func) - (x->func < y->func);
-}
-
-static int cmp_total(const void *a, const void *b)
-{
-	const struct calltree_func *x = a, *y = b;
-	if (x->total != y->total)
-		return x->total < y->total ? 1 : -1;
-	if (x->self != y->self)
-		return x->self < y->self ? 1 : -1;
-	return (x->func > y->func) - (x->func < y->func);
-}
-
 static int cmp_name(const void *a, const void *b)
 {
 	const struct calltree_func *x = a, *y = b;
@@ -99,8 +79,8 @@ static int cmp_name(const void *a, const void *b)
 static void top_sort_rows(struct ui *ui, struct top *t)
 {
 	sort_ui = ui;
-	int (*cmp)(const void *, const void *) = t->sort == TOP_SORT_SELF    ? cmp_self
-						 : t->sort == TOP_SORT_TOTAL ? cmp_total
+	int (*cmp)(const void *, const void *) = t->sort == TOP_SORT_SELF    ? calltree_cmp_self
+						 : t->sort == TOP_SORT_TOTAL ? calltree_cmp_total
 									     : cmp_name;
 	if (t->nrows > 1)
 		qsort(t->rows, t->nrows, sizeof *t->rows, cmp);
@@ -422,12 +402,7 @@ static void top_draw_table(struct ui *ui, struct top *t)
 		ui_text(ui, y0 + 2, 2, W - 4, THEME_DIM, msg);
 		return;
 	}
-	if (t->cursor < t->scroll)
-		t->scroll = t->cursor;
-	if (vis > 0 && t->cursor >= t->scroll + (size_t)vis)
-		t->scroll = t->cursor - (size_t)vis + 1;
-	if (t->scroll + (size_t)vis > t->nrows)
-		t->scroll = t->nrows > (size_t)vis ? t->nrows - (size_t)vis : 0;
+	ui_scroll_fit(t->cursor, t->nrows, vis, &t->scroll);
 	for (int r = 0; r < vis && t->scroll + (size_t)r < t->nrows; r++) {
 		size_t i = t->scroll + (size_t)r;
 		const struct calltree_func *f = &t->rows[i];
@@ -529,48 +504,12 @@ static void sort_chosen(struct ui *ui, void *arg, int index, const char *typed)
 	ui_status(ui, UI_STATUS_INFO, "sorted by %s", sort_names[t->sort]);
 }
 
-static void cursor_move(long delta, size_t n, size_t *cursor)
-{
-	if (!n)
-		return;
-	long c = (long)*cursor + delta;
-	if (c < 0)
-		c = 0;
-	if (c >= (long)n)
-		c = (long)n - 1;
-	*cursor = (size_t)c;
-}
-
 static int top_key_detail(struct ui *ui, struct top *t, int key)
 {
 	long page = ui->body_h > 1 ? ui->body_h - 1 : 1;
+	if (ui_list_key(key, page, t->ndrows, &t->dcursor))
+		return VIEW_REDRAW;
 	switch (key) {
-	case KEY_UP:
-	case 'k':
-		cursor_move(-1, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case KEY_DOWN:
-	case 'j':
-		cursor_move(1, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case UI_KEY_WHEEL_UP:
-		cursor_move(-3, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case UI_KEY_WHEEL_DOWN:
-		cursor_move(3, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case KEY_PPAGE:
-		cursor_move(-page, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case KEY_NPAGE:
-		cursor_move(page, t->ndrows, &t->dcursor);
-		return VIEW_REDRAW;
-	case KEY_HOME:
-		t->dcursor = 0;
-		return VIEW_REDRAW;
-	case KEY_END:
-		t->dcursor = t->ndrows ? t->ndrows - 1 : 0;
-		return VIEW_REDRAW;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -605,33 +544,14 @@ static int top_key(struct ui *ui, void *st, int key)
 	if (t->detail)
 		return top_key_detail(ui, t, key);
 	long page = list_rows(ui) > 1 ? list_rows(ui) - 1 : 1;
+	if (ui_list_key(key, page, t->nrows, &t->cursor)) {
+		if (t->cursor < t->nrows) {
+			t->follow = true;
+			t->cursor_func = t->rows[t->cursor].func;
+		}
+		return VIEW_REDRAW;
+	}
 	switch (key) {
-	case KEY_UP:
-	case 'k':
-		cursor_move(-1, t->nrows, &t->cursor);
-		break;
-	case KEY_DOWN:
-	case 'j':
-		cursor_move(1, t->nrows, &t->cursor);
-		break;
-	case UI_KEY_WHEEL_UP:
-		cursor_move(-3, t->nrows, &t->cursor);
-		break;
-	case UI_KEY_WHEEL_DOWN:
-		cursor_move(3, t->nrows, &t->cursor);
-		break;
-	case KEY_PPAGE:
-		cursor_move(-page, t->nrows, &t->cursor);
-		break;
-	case KEY_NPAGE:
-		cursor_move(page, t->nrows, &t->cursor);
-		break;
-	case KEY_HOME:
-		t->cursor = 0;
-		break;
-	case KEY_END:
-		t->cursor = t->nrows ? t->nrows - 1 : 0;
-		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -657,11 +577,6 @@ static int top_key(struct ui *ui, void *st, int key)
 	default:
 		return VIEW_IGNORED;
 	}
-	if (t->cursor < t->nrows) {
-		t->follow = true;
-		t->cursor_func = t->rows[t->cursor].func;
-	}
-	return VIEW_REDRAW;
 }
 
 static int top_click(struct ui *ui, void *st, int y, int x)

@@ -233,6 +233,64 @@ int ui_text(struct ui *ui, int y, int x, int w, enum theme_elem e, const char *s
 	return cols;
 }
 
+bool ui_list_key(int key, long page, size_t n, size_t *pos)
+{
+	long d;
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+		d = -1;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		d = 1;
+		break;
+	case UI_KEY_WHEEL_UP:
+		d = -3;
+		break;
+	case UI_KEY_WHEEL_DOWN:
+		d = 3;
+		break;
+	case KEY_PPAGE:
+		d = -page;
+		break;
+	case KEY_NPAGE:
+		d = page;
+		break;
+	case KEY_HOME:
+		d = LONG_MIN;
+		break;
+	case KEY_END:
+		d = LONG_MAX;
+		break;
+	default:
+		return false;
+	}
+	if (!n) {
+		*pos = 0;
+		return true;
+	}
+	long last = (long)(n - 1), c;
+	if (d == LONG_MIN)
+		c = 0;
+	else if (d == LONG_MAX)
+		c = last;
+	else
+		c = (*pos > (size_t)last ? last + 1 : (long)*pos) + d; /* past the end: one beyond */
+	*pos = c < 0 ? 0 : c > last ? (size_t)last : (size_t)c;
+	return true;
+}
+
+void ui_scroll_fit(size_t cursor, size_t n, int vis, size_t *scroll)
+{
+	if (cursor < *scroll)
+		*scroll = cursor;
+	if (vis > 0 && cursor >= *scroll + (size_t)vis)
+		*scroll = cursor - (size_t)vis + 1;
+	if (*scroll + (size_t)vis > n)
+		*scroll = n > (size_t)vis ? n - (size_t)vis : 0;
+}
+
 int ui_text_right(struct ui *ui, int y, int x, int w, enum theme_elem e, const char *s)
 {
 	int sw = ui_width(ui, s);

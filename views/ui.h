@@ -182,6 +182,15 @@ void ui_picker(struct ui *ui, const char *title, const char *const *items, int n
 
 /* ---- drawing helpers (stdscr, clipped to the screen) ---- */
 
+/*
+ * The list keys every view shares: Up/k and Down/j (one row), the wheel (three), PgUp and PgDn
+ * (page rows), Home and End move *pos within [0, n - 1] (0 when n is 0).  Returns false, and
+ * changes nothing, for any other key.
+ */
+bool ui_list_key(int key, long page, size_t n, size_t *pos);
+/* Adjust *scroll so that row cursor of n shows among vis rows. */
+void ui_scroll_fit(size_t cursor, size_t n, int vis, size_t *scroll);
+
 /* Display columns of s (UTF-8 when ui->utf8, else one per byte). */
 int ui_width(const struct ui *ui, const char *s);
 /* Draw s at (y, x) in element e within w columns; a longer s is cut with an ellipsis ("…" or
