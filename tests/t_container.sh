@@ -5,24 +5,26 @@
 # dump, and leaves the target untraced.
 . "$(dirname "$0")/lib.sh"
 command -v unshare >/dev/null || fail "unshare (util-linux) is missing"
-# The target gets a new /tmp, so what both sides see (its output, the directory its binaries
-# are mounted on) lives outside /tmp, in the build tree, removed at the end.
-OUT="$(pwd)/build/t_container.$$"
-CTR="$OUT/ctr"
-mkdir -p "$CTR"
-trap 'rm -rf "$OUT"; cleanup' EXIT
-inner='mount -t tmpfs tmpfs "$1" && cp "$2/jit" "$2/hotspots" "$1/" && mount -t tmpfs tmpfs /tmp &&
-	{ "$1/hotspots" >"$3/h.out" & exec "$1/jit"; }'
-unshare --mount --pid --fork --propagation private sh -c "$inner" sh "$CTR" "$TESTBIN" "$OUT" \
-	>"$OUT/j.out" 2>"$OUT/err" &
-FIXTURE_PIDS="$FIXTURE_PIDS $!"
-wait_for "grep -q '^ready' '$OUT/j.out' && grep -q '^ready' '$OUT/h.out'" 20 ||
-	fail "fixtures in the namespace did not start: $(cat "$OUT"/*)"
-grep -q "pid=1 " "$OUT/j.out" || fail "jit is not PID 1 in its namespace: $(cat "$OUT/j.out")"
-jit=$(pgrep -f -x "$CTR/jit") || fail "no host pid for jit"
-hot=$(pgrep -f -x "$CTR/hotspots") || fail "no host pid for hotspots"
+# Inside: the fixtures are opened first (fds 4, 5), then the target gets a fresh /tmp and its
+# binaries are copied there, so neither its binaries nor its /tmp are the host's (the test may
+# itself run below /tmp).  Its output goes to fds opened out here.
+D="/tmp/ctr-$$"
+inner='exec 4<"$1/jit" 5<"$1/hotspots" && mount -t tmpfs tmpfs /tmp && mkdir "$2" &&
+	cat <&4 >"$2/jit" && cat <&5 >"$2/hotspots" && chmod +x "$2/jit" "$2/hotspots" &&
+	exec 4<&- 5<&- && { "$2/hotspots" >&3 & exec "$2/jit"; }'
+unshare --mount --pid --fork --propagation private sh -c "$inner" sh "$TESTBIN" "$D" \
+	>"$T/j.out" 3>"$T/h.out" 2>"$T/err" &
+ns=$!
+FIXTURE_PIDS="$FIXTURE_PIDS $ns"
+wait_for "grep -q '^ready' '$T/j.out' && grep -q '^ready' '$T/h.out'" 20 ||
+	fail "fixtures in the namespace did not start: $(cat "$T/j.out" "$T/h.out" "$T/err")"
+grep -q "pid=1 " "$T/j.out" || fail "jit is not PID 1 in its namespace: $(cat "$T/j.out")"
+jit=$(pgrep -P "$ns") || fail "no host pid for jit"
+hot=$(pgrep -P "$jit") || fail "no host pid for hotspots"
 FIXTURE_PIDS="$FIXTURE_PIDS $jit $hot"
-[ ! -e "$CTR/jit" ] || fail "the binary is visible outside the namespace (no private mount)"
+[ "$(readlink "/proc/$hot/exe")" = "$D/hotspots" ] || fail "hotspots runs from $(readlink "/proc/$hot/exe")"
+[ ! -e "$D/hotspots" ] || fail "the binary is visible outside the namespace (no private mount)"
+[ -e "/proc/$jit/root/tmp/perf-1.map" ] || fail "no perf map in the target's /tmp"
 [ ! -e /tmp/perf-1.map ] || [ "$(stat -c %i /tmp/perf-1.map)" != "$(stat -c %i "/proc/$jit/root/tmp/perf-1.map")" ] ||
 	fail "the target's /tmp is the host's"
 
