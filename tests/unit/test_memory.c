@@ -12,14 +12,8 @@
 
 #include "memory.h"
 #include "util.h"
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-	failures += !ok;
-}
+#include "check.h"
+#include "fixture.h"
 
 /* Sum of the Rss of the [heap] mappings in /proc/TID/smaps, read to the end; -1 if unreadable. */
 static double heap_truth(pid_t tid)
@@ -47,42 +41,6 @@ static int has(const struct mem_point *pt, enum memory_metric m)
 	return (pt->valid >> m) & 1;
 }
 
-/* Start TESTBIN/mainexit and wait for its ready line (main is a zombie by then). */
-static pid_t start_mainexit(pid_t *worker)
-{
-	const char *d = getenv("TESTBIN");
-	char path[512];
-	snprintf(path, sizeof path, "%s/mainexit", d && *d ? d : "tests/bin");
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	char line[256];
-	size_t len = 0;
-	while (len + 1 < sizeof line && read(p[0], line + len, 1) == 1 && line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	close(p[0]);
-	int got_pid = 0, got_worker = 0;
-	if (sscanf(line, "ready pid=%d worker=%d", &got_pid, &got_worker) != 2 || got_pid != pid) {
-		printf("mainexit did not start (%s): %s\n", path, line);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	*worker = got_worker;
-	return pid;
-}
-
 int main(void)
 {
 	/* 8 MiB of 16 KiB chunks, touched: below the mmap threshold, so in [heap]. */
@@ -106,12 +64,11 @@ int main(void)
 	check(has(&pt, MEM_FDS) && pt.v[MEM_FDS] >= 3, "fds counted");
 	check(has(&pt, MEM_RSS) && pt.v[MEM_RSS] >= pt.v[MEM_HEAP], "rss at least the heap");
 
-	pid_t worker = 0;
-	pid_t pid = start_mainexit(&worker);
-	if (pid < 0) {
-		check(0, "start tests/bin/mainexit");
+	struct fixture fx;
+	if (!fixture_start(&fx, "mainexit", NULL, NULL))
 		return 1;
-	}
+	pid_t pid = fx.pid, worker = (pid_t)fixture_fact(&fx, "worker");
+	check(worker > 0 && (pid_t)fixture_fact(&fx, "pid") == pid, "mainexit ready: %s", fx.line);
 	memory_reader_init(&r, pid);
 	int rc = memory_read(&r, util_now_ns(), &pt);
 	check(rc == 0, "memory_read of a process whose leader is a zombie");
@@ -128,8 +85,7 @@ int main(void)
 	int n = memory_mappings_read(pid, &maps);
 	check(n > 5, "mappings read through the worker");
 	free(maps);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	fixture_stop(&fx);
 	for (size_t i = 0; i < 512; i++)
 		free(chunks[i]);
 	return failures ? 1 : 0;

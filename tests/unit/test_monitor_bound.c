@@ -15,48 +15,10 @@
 #include "monitor.h"
 #include "symbols.h"
 #include "util.h"
+#include "check.h"
+#include "fixture.h"
 
 #define NS 1000000000ull
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-	failures += !ok;
-}
-
-/* Start TESTBIN/leak at 64 KiB/s and wait for its ready line; -1 when it cannot start. */
-static pid_t start_leak(void)
-{
-	const char *d = getenv("TESTBIN");
-	char path[512];
-	snprintf(path, sizeof path, "%s/leak", d && *d ? d : "tests/bin");
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execl(path, path, "--rate", "65536", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	char line[256];
-	size_t len = 0;
-	while (len + 1 < sizeof line && read(p[0], line + len, 1) == 1 && line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	close(p[0]);
-	if (strncmp(line, "ready", 5) != 0) {
-		printf("leak did not start (%s): %s\n", path, line);
-		return -1;
-	}
-	return pid;
-}
 
 static size_t heap_in_use(void)
 {
@@ -71,16 +33,15 @@ int main(void)
 	       sizeof(struct mem_point));
 	check(sizeof(struct series) < 32 * 1024, "the history is a fixed block under 32 KiB");
 
-	pid_t pid = start_leak();
-	if (pid < 0) {
-		check(0, "start tests/bin/leak");
+	struct fixture fx;
+	if (!fixture_start(&fx, "leak", "--rate", "65536"))
 		return 1;
-	}
+	pid_t pid = fx.pid;
 	char *cause = NULL;
 	struct symbols *sym = symbols_new(pid, &cause);
 	if (!sym) {
 		printf("symbols: %s\n", cause);
-		kill(pid, SIGKILL);
+		fixture_stop(&fx);
 		return 1;
 	}
 	struct monitor *m = monitor_new(pid, sym, 5);
@@ -115,7 +76,6 @@ int main(void)
 	       fit.slope_per_min / 1024);
 	monitor_free(m);
 	symbols_free(sym);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	fixture_stop(&fx);
 	return failures ? 1 : 0;
 }

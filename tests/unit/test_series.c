@@ -6,14 +6,7 @@
 #include <string.h>
 
 #include "series.h"
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-	failures += !ok;
-}
+#include "check.h"
 
 static struct mem_point point(int i, double rss)
 {
@@ -49,7 +42,7 @@ int main(void)
 	fit_of(grow, &f);
 	printf("     grow: slope %.2f MiB/min r2 %.3f n %zu\n", f.slope_per_min / 1048576, f.r2, f.n);
 	check(f.n == SERIES_POINTS, "window holds 60 points");
-	check(fabs(f.slope_per_min / (120.0 * 1048576) - 1) < 0.05, "slope of 2 MiB/s is 120 MiB/min (5%)");
+	check(fabs(f.slope_per_min / (120.0 * 1048576) - 1) < 0.05, "slope of 2 MiB/s is 120 MiB/min (5%%)");
 	check(f.growing, "steady growth is flagged growing");
 	fit_of(flat, &f);
 	check(!f.growing, "flat is not growing");

@@ -11,14 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-	failures += !ok;
-}
+#include "check.h"
 
 /* strbuf_json_str(in) is want. */
 static void json_is(const char *in, const char *want, const char *what)
@@ -26,7 +19,7 @@ static void json_is(const char *in, const char *want, const char *what)
 	struct strbuf sb = { 0 };
 	strbuf_json_str(&sb, in);
 	int ok = !strcmp(sb.s, want);
-	check(ok, what);
+	check(ok, "%s", what);
 	if (!ok)
 		printf("     got %s, want %s\n", sb.s, want);
 	strbuf_done(&sb);
@@ -67,9 +60,7 @@ static void test_seconds(void)
 				     " 3", "3 ", "1e8", "10000001", "1e300", "1e999", "200000m",
 				     "3x", "3ss", "m", "s", "abc" };
 	for (size_t i = 0; i < UTIL_ARRAY_LEN(bad); i++) {
-		char what[64];
-		snprintf(what, sizeof what, "'%s' rejected", bad[i]);
-		check(util_parse_seconds(bad[i]) < 0, what);
+		check(util_parse_seconds(bad[i]) < 0, "'%s' rejected", bad[i]);
 	}
 	check(util_parse_seconds(NULL) < 0, "NULL rejected");
 }
