@@ -294,6 +294,14 @@ static void name_object(const struct locks_target *t, struct lock_wait *w)
 		snprintf(w->name, sizeof w->name, "%s", s);
 }
 
+/* The waited object is the futex word itself (an internal lock, a semaphore, a barrier). */
+static void futex_object(const struct locks_target *t, struct lock_wait *w, enum lock_kind kind)
+{
+	w->kind = kind;
+	w->addr = w->futex;
+	name_object(t, w);
+}
+
 static void set_unknown(struct lock_wait *w, const char *why)
 {
 	w->kind = LOCK_FUTEX;
@@ -462,15 +470,11 @@ void locks_decode(const struct locks_target *t, pid_t tid, const struct proc_sys
 			mutex_fill(t, w->futex, &m, w);
 			return;
 		}
-		w->kind = LOCK_INTERNAL;
-		w->addr = w->futex;
-		name_object(t, w);
+		futex_object(t, w, LOCK_INTERNAL);
 		return;
 	}
 	case PRIM_LLL_PRIVATE:
-		w->kind = LOCK_INTERNAL;
-		w->addr = w->futex;
-		name_object(t, w);
+		futex_object(t, w, LOCK_INTERNAL);
 		return;
 	case PRIM_RW_WRITE:
 	case PRIM_RW_READ:
@@ -491,9 +495,7 @@ void locks_decode(const struct locks_target *t, pid_t tid, const struct proc_sys
 		return;
 	}
 	case PRIM_SEM:
-		w->kind = LOCK_SEM;
-		w->addr = w->futex;
-		name_object(t, w);
+		futex_object(t, w, LOCK_SEM);
 		return;
 	case PRIM_JOIN:
 		/* The word is the joined thread's tid field: the kernel clears it at exit. */
@@ -508,9 +510,7 @@ void locks_decode(const struct locks_target *t, pid_t tid, const struct proc_sys
 			w->flags |= LOCK_F_OWNER_DIED;
 		return;
 	case PRIM_BARRIER:
-		w->kind = LOCK_BARRIER;
-		w->addr = w->futex;
-		name_object(t, w);
+		futex_object(t, w, LOCK_BARRIER);
 		return;
 	case PRIM_NONE:
 		break;
