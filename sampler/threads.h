@@ -108,7 +108,8 @@ struct thread_stop {
  * stops read its registers, unwind its stack and let it go at once (PTRACE_DETACH; a signal that
  * arrived meanwhile is handed back, a group stop ordered by someone else is kept).  Threads not in
  * v run on.  A thread that does not stop within limit_ns is given up (ETIMEDOUT) and detached
- * as soon as it stops, at a later call.
+ * as soon as its stop arrives (tracee_pending_flush(), which the event loop calls).  limit_ns
+ * 0 gives every thread up at once, without looking (for tests of that path).
  */
 void thread_stacks_stop(struct unwinder *u, struct thread_stop *v, size_t n, uint64_t limit_ns);
 

@@ -201,10 +201,22 @@ static void reap_child(struct app *a)
 		a->child_status = st;
 }
 
+/* Signal the spawned child, never another process that got its pid after it was reaped: through
+ * its pidfd, or (no pidfd) only while it is still ours to reap. */
+static int signal_child(struct app *a, int sig)
+{
+	if (a->pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, a->pidfd, sig, NULL, 0);
+	siginfo_t si;
+	if (waitid(P_PID, (id_t)a->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return -1; /* ECHILD: reaped already */
+	return kill(a->pid, sig);
+}
+
 /* A command proftop started does not outlive proftop: SIGTERM, SIGKILL after 2 s. */
 static void stop_child(struct app *a)
 {
-	if (kill(a->pid, SIGTERM) < 0)
+	if (signal_child(a, SIGTERM) < 0)
 		return;
 	for (int i = 0; i < 200; i++) {
 		int st;
@@ -215,8 +227,8 @@ static void stop_child(struct app *a)
 		struct timespec ts = { 0, 10000000 };
 		nanosleep(&ts, NULL);
 	}
-	kill(a->pid, SIGKILL);
-	waitpid(a->pid, NULL, 0);
+	if (signal_child(a, SIGKILL) == 0)
+		waitpid(a->pid, NULL, 0);
 }
 
 /*
@@ -226,12 +238,8 @@ static void stop_child(struct app *a)
  */
 static void suspend(struct app *a, const struct app_hooks *h)
 {
-	util_log("suspended (SIGTSTP): detaching from pid %d", (int)a->pid);
-	if (a->sampler) {
-		app_drain(a);
-		sampler_close(a->sampler);
-		a->sampler = NULL;
-	}
+	util_log("suspended (SIGTSTP)");
+	app_detach(a);
 	tracee_pending_drain(200ull * 1000 * 1000);
 	if (h->suspend)
 		h->suspend(a, h->arg);
@@ -382,18 +390,24 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 	return 0;
 }
 
+uint64_t app_detach(struct app *a)
+{
+	if (!a->sampler)
+		return 0;
+	const struct sampler_stats *st = sampler_stats(a->sampler);
+	uint64_t lost = st->lost;
+	util_log("detaching from pid %d: %llu samples, %llu lost", (int)a->pid,
+		 (unsigned long long)st->samples, (unsigned long long)lost);
+	app_drain(a);
+	reap_child(a); /* while the sampler still holds a status it reaped */
+	sampler_close(a->sampler);
+	a->sampler = NULL;
+	return lost;
+}
+
 void app_done(struct app *a)
 {
-	if (a->sampler) {
-		const struct sampler_stats *st = sampler_stats(a->sampler);
-		util_log("detaching from pid %d: %llu samples, %llu lost", (int)a->pid,
-			 (unsigned long long)st->samples, (unsigned long long)st->lost);
-		app_drain(a);
-		if (a->target_gone)
-			reap_child(a); /* while the sampler still holds a status it reaped */
-		sampler_close(a->sampler);
-		a->sampler = NULL;
-	}
+	app_detach(a);
 	util_cleanup_remove(app_cleanup_hook, a);
 	monitor_free(a->mon);
 	a->mon = NULL;

@@ -102,6 +102,9 @@ int app_init(struct app *a, const struct app_options *opt, bool quiet_child, cha
 /* Run the loop until a hook asks to stop, a terminating signal arrives, or (when
  * stop_on_exit) the target exits.  Returns 0. */
 int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit);
+/* Detach from the target now (samples drained into the profile first, the exit status of a
+ * spawned target kept); the model stays.  Returns the samples lost.  Safe to call twice. */
+uint64_t app_detach(struct app *a);
 /* Detach from the target and free everything.  Safe to call twice. */
 void app_done(struct app *a);
 /* Start watching threads, goroutines and memory (see monitor.h).  Idempotent. */

@@ -477,10 +477,7 @@ static int cmd_record(struct app_options *opt)
 	};
 	app_run(&a, &h, true);
 	/* Detach before writing: the target runs free while we symbolize and compress. */
-	app_drain(&a);
-	uint64_t lost = a.sampler ? sampler_stats(a.sampler)->lost : 0;
-	sampler_close(a.sampler);
-	a.sampler = NULL;
+	uint64_t lost = app_detach(&a);
 	int rc = 0;
 	uint64_t n = profile_total(a.prof, PROFILE_ALL);
 	if (app_export(&a, PROFILE_ALL, opt->format, opt->output, false, &cause) < 0) {

@@ -15,11 +15,13 @@
 static uint64_t stop_limit_ns(void)
 {
 	static uint64_t limit;
-	if (!limit) {
+	static bool known;
+	if (!known) {
 		const char *e = getenv("PROFTOP_TEST_STOP_LIMIT_MS");
 		char *end;
 		unsigned long ms = e ? strtoul(e, &end, 10) : 0;
-		limit = e && *e && !*end && ms < 2000 ? ms * 1000000ull + 1 : STOP_LIMIT_NS;
+		limit = e && *e && !*end && ms < 2000 ? ms * 1000000ull : STOP_LIMIT_NS;
+		known = true;
 	}
 	return limit;
 }
