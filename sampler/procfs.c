@@ -124,6 +124,7 @@ int proc_stat_parse(const char *buf, struct proc_task_stat *st)
 		i++;
 	}
 	st->state = state;
+	st->flags = (unsigned)f[9];
 	st->minflt = f[10];
 	st->majflt = f[12];
 	st->utime = f[14];
@@ -328,6 +329,12 @@ int proc_target_check(pid_t pid, const char *verb, char **cause)
 	e = r < 0 ? errno : EACCES;
 	if (r > 0)
 		return 0;
+	if (st.flags & PROC_PF_KTHREAD) {
+		*cause = xasprintf("pid %d (%s) is a kernel thread: it runs no user-space code to "
+				   "profile", (int)pid, st.comm);
+		errno = EINVAL;
+		return -1;
+	}
 	if (e == ENOENT || e == ESRCH)
 		*cause = xasprintf("no such process %d (check the pid: ps -p %d)", (int)pid, (int)pid);
 	else if (e == EACCES || e == EPERM)

@@ -23,6 +23,7 @@ int proc_list_tids(pid_t pid, pid_t **tids);
 /* The fields of /proc/PID/task/TID/stat that proftop uses. */
 struct proc_task_stat {
 	char state;          /* R S D T t Z X I ... */
+	unsigned flags;      /* PF_* (include/linux/sched.h); PROC_PF_KTHREAD: a kernel thread */
 	char comm[32];
 	uint64_t utime, stime;      /* clock ticks */
 	uint64_t minflt, majflt;
@@ -32,6 +33,7 @@ struct proc_task_stat {
 	uint64_t vsize, rss_pages;
 	uint64_t start_brk;         /* where the [heap] begins; 0 when hidden (no permission, no mm) */
 };
+#define PROC_PF_KTHREAD 0x00200000u
 int proc_task_stat_read(pid_t pid, pid_t tid, struct proc_task_stat *st);
 /* Parse the text of a stat file (comm may hold spaces and parentheses); -1 on junk. */
 int proc_stat_parse(const char *buf, struct proc_task_stat *st);

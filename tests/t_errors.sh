@@ -6,6 +6,16 @@ one_line() { [ "$(wc -l <"$1")" -eq 1 ] || fail "expected one line, got: $(cat "
 
 "$PROFTOP" record -p 999999 -d 1 -o "$T/x.pb.gz" 2>"$T/e1" && fail "missing pid accepted"
 one_line "$T/e1"; grep -q "no such process" "$T/e1" || fail "missing pid: $(cat "$T/e1")"
+# A kernel thread has no user space: said as such, not as a permission problem.
+kt=$(pgrep -x kthreadd | head -1)
+if [ -n "$kt" ]; then
+	"$PROFTOP" record -p "$kt" -d 1 -o "$T/k.pb.gz" 2>"$T/ek" && fail "kernel thread accepted"
+	one_line "$T/ek"; grep -q "is a kernel thread" "$T/ek" || fail "kernel thread: $(cat "$T/ek")"
+	"$PROFTOP" dump -p "$kt" >/dev/null 2>"$T/ek2" && fail "dump of a kernel thread accepted"
+	grep -q "is a kernel thread" "$T/ek2" || fail "dump, kernel thread: $(cat "$T/ek2")"
+else
+	note "no kthreadd in this pid namespace: the kernel-thread message is not checked here"
+fi
 
 cp "$PROFTOP" "$T/proftop"; chmod 755 "$T" "$T/proftop"
 mkdir -m 777 "$T/w"
