@@ -32,6 +32,8 @@ FIX_CXX   := $(wildcard tests/fixtures/*.cc)
 FIX_BINS  += $(FIX_CXX:tests/fixtures/%.cc=tests/bin/%)
 FIX_GO    := $(wildcard tests/fixtures/go/*/main.go)
 FIX_GOBINS := $(FIX_GO:tests/fixtures/go/%/main.go=tests/bin/go-%)
+# gohot as a production image builds it: no symbol table, no DWARF (Go's own pc-line table stays).
+FIX_GOBINS += tests/bin/go-gohot-stripped
 
 .PHONY: all deps test sanitize unit fixtures demo install clean lint bench fuzz fuzz-bins
 
@@ -70,6 +72,10 @@ tests/bin/go-%: tests/fixtures/go/%/main.go
 	@mkdir -p tests/bin
 	cd $(dir $<) && GOFLAGS=-mod=mod GO111MODULE=off GOCACHE=$(CURDIR)/$(B)/gocache \
 	    go build $(shell sed -n 's/^.*GOBUILD_FLAGS: *//p' $<) -o $(CURDIR)/$@ main.go
+tests/bin/go-gohot-stripped: tests/fixtures/go/gohot/main.go
+	@mkdir -p tests/bin
+	cd $(dir $<) && GOFLAGS=-mod=mod GO111MODULE=off GOCACHE=$(CURDIR)/$(B)/gocache \
+	    go build -ldflags='-s -w' -o $(CURDIR)/$@ main.go
 
 # Install only what is missing (Debian 12); sudo when not root.
 BUILD_DEPS := libncurses-dev libunwind-dev libproc2-dev libdw-dev libelf-dev zlib1g-dev pkg-config g++

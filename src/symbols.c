@@ -19,6 +19,7 @@
  */
 #include "symbols.h"
 
+#include "gopclntab.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -127,6 +128,8 @@ struct module {
 	size_t ncus;
 	struct dw_range *cu_ranges;
 	size_t ncu_ranges;
+	bool pcln_loaded;
+	struct gopcln *pcln;           /* Go's pc-line table, for code without symbols */
 };
 
 struct mod_range {
@@ -945,6 +948,30 @@ static const char *msym_name(struct symbols *sym, struct msym *s)
 	return s->name;
 }
 
+/* Go's .gopclntab of the module (once): names stripped Go code (see gopclntab.h). */
+static struct gopcln *module_gopcln(struct module *m)
+{
+	if (m->pcln_loaded)
+		return m->pcln;
+	m->pcln_loaded = true;
+	size_t shstrndx;
+	if (!m->elf || elf_getshdrstrndx(m->elf, &shstrndx) != 0)
+		return NULL;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(m->elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(name = elf_strptr(m->elf, shstrndx, sh.sh_name)) || strcmp(name, ".gopclntab"))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (d && d->d_buf)
+			m->pcln = gopcln_parse(d->d_buf, d->d_size);
+		break;
+	}
+	return m->pcln;
+}
+
 /* ---- DWARF ---- */
 
 static int dw_range_cmp(const void *a, const void *b)
@@ -1459,10 +1486,20 @@ static void module_resolve(struct symbols *sym, struct module *m, struct loc_rec
 	if (have_sub)
 		dw_decl(sym, &sub, &ffile, &fline);
 	const char *name, *system_name;
+	struct gopcln_frame gf;
 	if (fs) {
 		out->func = symbols_func_get(sym, msym_name(sym, fs), fs->raw, ffile, fline, mid);
 	} else if (have_sub && dw_die_names(sym, &sub, &name, &system_name)) {
 		out->func = symbols_func_get(sym, name, system_name, ffile, fline, mid);
+	} else if (module_gopcln(m) && gopcln_lookup(m->pcln, vaddr, &gf)) {
+		/* Stripped Go: its own table names the function and the line. */
+		name = symbols_intern(sym, gf.name);
+		out->func = symbols_func_get(sym, name, name, symbols_intern(sym, gf.decl_file),
+					     gf.decl_line, mid);
+		if (!out->file[0]) {
+			out->file = symbols_intern(sym, gf.file);
+			out->line = gf.line;
+		}
 	} else {
 		/* Stripped code: the ELF virtual address (addr - load bias), as perf and pprof show. */
 		char buf[512];
@@ -1563,6 +1600,7 @@ void symbols_free(struct symbols *sym)
 		}
 		free(m->cus);
 		free(m->cu_ranges);
+		gopcln_free(m->pcln);
 		if (m->pending_elf)
 			elf_end(m->pending_elf);
 		if (m->pending_fd >= 0)
