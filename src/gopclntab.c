@@ -67,7 +67,7 @@ struct gopcln *gopcln_parse(const uint8_t *data, size_t len)
 	 * of 32-bit words) fits. */
 	if (p.funcnames < HEADER_LEN || p.cutab < p.funcnames || p.filetab < p.cutab ||
 	    p.pctab < p.filetab || p.pcln < p.pctab || p.pcln > len || p.nfunc == 0 ||
-	    p.nfunc > (len - p.pcln) / 8 - 1)
+	    p.nfunc >= (len - p.pcln) / 8)
 		return NULL;
 	p.ncu_words = (p.filetab - p.cutab) / 4;
 	struct gopcln *r = xmalloc(sizeof *r);
