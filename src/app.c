@@ -277,7 +277,7 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 	uint64_t next_tick = util_now_ns() + tick_ns, next_refresh = util_now_ns() + refresh_ns;
 	struct pollfd *fds = NULL;
 	size_t capfds = 0;
-	bool stop = false;
+	bool stop = false, want_suspend = false;
 
 	while (!stop) {
 		int nsamp = a->sampler ? a->sampler->ntids + 8 : 8;
@@ -334,7 +334,7 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 					reap_child(a);
 					break;
 				case SIGTSTP:
-					suspend(a, h);
+					want_suspend = true; /* once the polled fds are handled */
 					break;
 				default:
 					a->quit_signal = (int)si.ssi_signo;
@@ -357,6 +357,9 @@ int app_run(struct app *a, const struct app_hooks *h, bool stop_on_exit)
 		}
 		if (a->sampler && n > samp_at)
 			sampler_polled(a->sampler, fds + samp_at, n - samp_at);
+		if (want_suspend && !stop)
+			suspend(a, h); /* the sampler is new afterwards: nothing of this poll is used */
+		want_suspend = false;
 		now = util_now_ns();
 		if (fds[1].revents & POLLIN) {
 			uint64_t exp;
