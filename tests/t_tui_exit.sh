@@ -46,29 +46,41 @@ wait_gone "$TUI_PID"
 assert_untraced "$pid"; assert_progress "$pid"
 note "Ctrl-C: ok"
 
-# Ctrl-Z in an interactive shell, ptrace mode: proftop detaches before it stops, so the target
-# runs untraced while proftop is suspended; fg attaches again and redraws.  (A stop signal is
-# only honoured in a job-control shell: the kernel drops it in an orphaned process group.)
-tm new-session -d -x 100 -y 30 -s tstp "env -i PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 bash --norc --noprofile -i" ||
-	fail "tmux new-session failed"
-sh_pid=$(tm display-message -p -t tstp '#{pane_pid}')
-tm send-keys -t tstp "$(printf '%q ' "$PROFTOP" -p "$pid" --mode ptrace)" Enter
-wait_for "TUI_PID=\$(pgrep -P $sh_pid proftop)" 10 || fail "Ctrl-Z: proftop did not start"
-wait_screen tstp "mix_step" 20
-tm send-keys -t tstp C-z
-wait_for "[ \"\$(awk '{print \$3}' /proc/$TUI_PID/stat)\" = T ]" 10 || fail "Ctrl-Z: proftop did not stop"
-wait_screen tstp "Stopped"
-assert_untraced "$pid"; assert_progress "$pid"
-tm send-keys -t tstp "fg" Enter
-wait_screen tstp "resumed"
-wait_for "grep -q '^TracerPid:[[:space:]]*$TUI_PID' /proc/$pid/task/*/status" 10 ||
-	fail "fg: not tracing the target again"
-wait_screen tstp "mix_step"
-tm send-keys -t tstp q
-wait_gone "$TUI_PID"
-assert_untraced "$pid"; assert_progress "$pid"
-tm kill-session -t tstp
-note "Ctrl-Z/fg: ok"
+# Ctrl-Z in an interactive shell: proftop detaches before it stops (ptrace: the target runs
+# untraced; perf: its events are closed) while it is suspended; fg attaches again and redraws.
+# (A stop signal is only honoured in a job-control shell: the kernel drops it in an orphaned
+# process group.)
+perf_fds() { find "/proc/$1/fd" -lname 'anon_inode:*perf_event*' 2>/dev/null | wc -l; }
+for mode in ptrace perf; do
+	tm new-session -d -x 100 -y 30 -s "tstp$mode" \
+		"env -i PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 bash --norc --noprofile -i" ||
+		fail "tmux new-session failed"
+	sh_pid=$(tm display-message -p -t "tstp$mode" '#{pane_pid}')
+	tm send-keys -t "tstp$mode" "$(printf '%q ' "$PROFTOP" -p "$pid" --mode "$mode")" Enter
+	wait_for "TUI_PID=\$(pgrep -P $sh_pid proftop)" 10 || fail "Ctrl-Z ($mode): proftop did not start"
+	wait_screen "tstp$mode" "mix_step" 20
+	[ "$mode" = ptrace ] || [ "$(perf_fds "$TUI_PID")" -gt 0 ] || fail "perf mode without perf events"
+	tm send-keys -t "tstp$mode" C-z
+	wait_for "[ \"\$(awk '{print \$3}' /proc/$TUI_PID/stat)\" = T ]" 10 ||
+		fail "Ctrl-Z ($mode): proftop did not stop"
+	wait_screen "tstp$mode" "Stopped"
+	assert_untraced "$pid"; assert_progress "$pid"
+	[ "$(perf_fds "$TUI_PID")" -eq 0 ] || fail "Ctrl-Z ($mode): perf events left open while stopped"
+	tm send-keys -t "tstp$mode" "fg" Enter
+	wait_screen "tstp$mode" "resumed"
+	if [ "$mode" = ptrace ]; then
+		wait_for "grep -q '^TracerPid:[[:space:]]*$TUI_PID' /proc/$pid/task/*/status" 10 ||
+			fail "fg: not tracing the target again"
+	else
+		wait_for "[ \$(perf_fds $TUI_PID) -gt 0 ]" 10 || fail "fg: perf events not opened again"
+	fi
+	wait_screen "tstp$mode" "mix_step"
+	tm send-keys -t "tstp$mode" q
+	wait_gone "$TUI_PID"
+	assert_untraced "$pid"; assert_progress "$pid"
+	tm kill-session -t "tstp$mode"
+	note "Ctrl-Z/fg ($mode): ok"
+done
 
 # Errors: one line, before curses, exit 1.
 tui_start err 100 30 -- -p 999999
