@@ -9,7 +9,10 @@
 #define MAGIC_GO118 0xfffffff0u
 #define MAGIC_GO120 0xfffffff1u
 #define HEADER_LEN 72 /* magic, 2 pads, minLC, ptrSize, then 8 words (ptrSize 8) */
-#define FUNC_LEN 36   /* the _func fields read: entryOff .. cuOffset */
+#define FUNC_LEN 40   /* the _func fields up to nfuncdata (Go 1.18/1.19; startLine adds 4 in 1.20) */
+#define PCDATA_INLTREEINDEX 2
+#define FUNCDATA_INLTREE 3
+#define INLCALL_LEN 20 /* Go 1.18/1.19 inlinedCall: parent, funcID, pad, file, line, func_, parentPc */
 
 struct gopcln {
 	const uint8_t *d;
@@ -19,6 +22,9 @@ struct gopcln {
 	uint64_t text;          /* textStart: what entry offsets count from */
 	uint64_t funcnames, cutab, filetab, pctab, pcln; /* offsets from the section start */
 	uint64_t ncu_words;     /* 32-bit words between cutab and filetab */
+	int gen;                /* 118 or 120 */
+	const uint8_t *gofunc;  /* go.func.*: inline trees (NULL: not expanded) */
+	size_t gofunc_len;
 };
 
 static uint32_t rd32(const uint8_t *p)
@@ -54,6 +60,7 @@ struct gopcln *gopcln_parse(const uint8_t *data, size_t len)
 	struct gopcln p = {
 		.d = data,
 		.len = len,
+		.gen = magic == MAGIC_GO118 ? 118 : 120,
 		.quantum = data[6],
 		.nfunc = rd64(data + 8),
 		.text = rd64(data + 24),
@@ -78,6 +85,32 @@ struct gopcln *gopcln_parse(const uint8_t *data, size_t len)
 void gopcln_free(struct gopcln *p)
 {
 	free(p);
+}
+
+uint64_t gopcln_text_start(const struct gopcln *p)
+{
+	return p ? p->text : 0;
+}
+
+int gopcln_generation(const struct gopcln *p)
+{
+	return p ? p->gen : 0;
+}
+
+int gopcln_gofunc_offset(const struct gopcln *p)
+{
+	/* runtime.moduledata of Go 1.18/1.19: pcHeader, six slices, findfunctab, minpc, maxpc,
+	 * text .. enoptrbss, end, gcdata, gcbss, types, etypes, rodata, then gofunc.  (Go 1.20
+	 * added covctrs/ecovctrs and changed the inline tree: not verified here, not used.) */
+	return p && p->gen == 118 ? 304 : -1;
+}
+
+void gopcln_set_gofunc(struct gopcln *p, const uint8_t *data, size_t len)
+{
+	if (p && p->gen == 118) {
+		p->gofunc = data;
+		p->gofunc_len = len;
+	}
 }
 
 size_t gopcln_nfuncs(const struct gopcln *p)
@@ -156,13 +189,14 @@ static void pc_line(const struct gopcln *p, const uint8_t *fn, uint64_t entry, u
 		*file = f;
 }
 
-bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out)
+/* The _func record of the function containing vaddr, NULL when none. */
+static const uint8_t *func_at(const struct gopcln *p, uint64_t vaddr)
 {
 	if (!p || vaddr < p->text || vaddr - p->text >= UINT32_MAX)
-		return false;
+		return NULL;
 	uint32_t off = (uint32_t)(vaddr - p->text);
 	if (off < ft_entry(p, 0) || off >= ft_entry(p, p->nfunc))
-		return false;
+		return NULL;
 	/* The last slot whose entry is <= off (entries ascend). */
 	uint64_t lo = 0, hi = p->nfunc;
 	while (hi - lo > 1) {
@@ -174,13 +208,86 @@ bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *
 	}
 	uint64_t funcoff = rd32(p->d + p->pcln + lo * 8 + 4);
 	if (funcoff > p->len - p->pcln || p->len - p->pcln - funcoff < FUNC_LEN)
-		return false;
-	const uint8_t *fn = p->d + p->pcln + funcoff;
-	int32_t nameoff = (int32_t)rd32(fn + 4);
-	const char *name = nameoff < 0 || p->funcnames + (uint64_t)nameoff >= p->cutab
-				   ? NULL
-				   : str_at(p, p->funcnames + (uint64_t)nameoff);
-	if (!name || !name[0])
+		return NULL;
+	return p->d + p->pcln + funcoff;
+}
+
+/* A function name at nameoff in funcnametab, NULL when it is not a string there. */
+static const char *func_name(const struct gopcln *p, int32_t nameoff)
+{
+	if (nameoff < 0 || p->funcnames + (uint64_t)nameoff >= p->cutab)
+		return NULL;
+	const char *n = str_at(p, p->funcnames + (uint64_t)nameoff);
+	return n && n[0] ? n : NULL;
+}
+
+/* The pcdata table k and the funcdata offset k of fn (0 / UINT32_MAX when it has none). */
+static uint32_t func_pcdata(const struct gopcln *p, const uint8_t *fn, uint32_t k)
+{
+	uint32_t npcdata = rd32(fn + 28);
+	uint64_t at = (uint64_t)(fn - p->d) + FUNC_LEN + 4ull * k;
+	if (k >= npcdata || at + 4 > p->len)
+		return 0;
+	return rd32(p->d + at);
+}
+
+static uint32_t func_funcdata(const struct gopcln *p, const uint8_t *fn, uint32_t k)
+{
+	uint32_t npcdata = rd32(fn + 28), nfuncdata = fn[39];
+	uint64_t at = (uint64_t)(fn - p->d) + FUNC_LEN + 4ull * npcdata + 4ull * k;
+	if (k >= nfuncdata || at + 4 > p->len)
+		return UINT32_MAX;
+	return rd32(p->d + at);
+}
+
+size_t gopcln_frames(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out, size_t max)
+{
+	const uint8_t *fn = func_at(p, vaddr);
+	const char *name = fn ? func_name(p, (int32_t)rd32(fn + 4)) : NULL;
+	if (!name || !max)
+		return 0;
+	uint64_t entry = p->text + rd32(fn), pc = vaddr;
+	size_t n = 0;
+	/* Inlined calls, innermost first: each names the callee at pc, and moves pc to the call
+	 * site in its caller (parentPc), as the Go runtime's own traceback does. */
+	uint32_t tree = p->gofunc ? func_funcdata(p, fn, FUNCDATA_INLTREE) : UINT32_MAX;
+	uint32_t ixtab = func_pcdata(p, fn, PCDATA_INLTREEINDEX);
+	for (int depth = 0; tree != UINT32_MAX && ixtab && depth < 64 && n + 1 < max; depth++) {
+		int32_t ix;
+		if (!pcvalue(p, ixtab, entry, pc, &ix) || ix < 0)
+			break;
+		uint64_t at = (uint64_t)tree + (uint64_t)ix * INLCALL_LEN;
+		if (at + INLCALL_LEN > p->gofunc_len)
+			break;
+		const uint8_t *ic = p->gofunc + at;
+		const char *callee = func_name(p, (int32_t)rd32(ic + 12));
+		if (!callee)
+			break;
+		struct gopcln_frame *f = &out[n++];
+		f->name = callee;
+		f->entry = entry;
+		pc_line(p, fn, entry, pc, &f->file, &f->line);
+		f->decl_file = "";
+		f->decl_line = 0;
+		uint64_t parent = entry + rd32(ic + 16);
+		if (func_at(p, parent) != fn) /* a call site outside the function: a bad tree */
+			break;
+		pc = parent;
+	}
+	struct gopcln_frame *f = &out[n++];
+	f->name = name;
+	f->entry = entry;
+	pc_line(p, fn, entry, pc, &f->file, &f->line);
+	pc_line(p, fn, entry, entry, &f->decl_file, &f->decl_line);
+	return n;
+}
+
+bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out)
+{
+	/* The real function only: no inline expansion. */
+	const uint8_t *fn = func_at(p, vaddr);
+	const char *name = fn ? func_name(p, (int32_t)rd32(fn + 4)) : NULL;
+	if (!name)
 		return false;
 	uint64_t entry = p->text + rd32(fn);
 	out->name = name;

@@ -9,8 +9,11 @@
  * offsets of the function name table, the compile-unit table, the file table, the pc-value
  * tables and the function table; the function table pairs each function's entry (as an offset
  * from the start of .text) with its _func record, whose pcfile/pcln tables map a pc to a file
- * and line.  Inlined calls are not expanded: a pc in inlined code is named by the function it
- * was inlined into, with the inlined code's own file:line.
+ * and line.  Calls inlined by the compiler are expanded into frames of their own from the
+ * function's inline tree (FUNCDATA_InlTree, indexed by PCDATA_InlTreeIndex), when the tree can be
+ * found: its base (moduledata.gofunc) is read from the module data, which only the Go 1.18/1.19
+ * layout is known for (gopcln_set_gofunc); otherwise a pc in inlined code is named by the
+ * function it was inlined into, with the inlined code's own file:line.
  *
  * The section comes from the target's binary: every offset is checked against its size.
  */
@@ -40,6 +43,21 @@ struct gopcln_frame {
 /* The Go function containing vaddr (a link-time address, as in the ELF headers).  false when
  * vaddr is in no function of the table. */
 bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out);
+
+/* The section address of the table (moduledata.pcHeader points there) and its Go generation:
+ * 118 for the Go 1.18/1.19 layout, 120 for Go 1.20 and later. */
+int gopcln_generation(const struct gopcln *p);
+/* textStart of the header: moduledata.text holds the same. */
+uint64_t gopcln_text_start(const struct gopcln *p);
+/* Where moduledata.gofunc sits in the module data of this generation (-1: not known). */
+int gopcln_gofunc_offset(const struct gopcln *p);
+/* The bytes at moduledata.gofunc (go.func.*, borrowed), which inline trees are offsets into. */
+void gopcln_set_gofunc(struct gopcln *p, const uint8_t *data, size_t len);
+
+/* The frames at vaddr, innermost first: out[0..n-1], where out[n-1] is the real function and
+ * the ones before it calls inlined into it (decl_file "" for those).  Returns n (0 when vaddr is
+ * in no function). */
+size_t gopcln_frames(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out, size_t max);
 
 /* Functions in the table. */
 size_t gopcln_nfuncs(const struct gopcln *p);

@@ -948,6 +948,56 @@ static const char *msym_name(struct symbols *sym, struct msym *s)
 	return s->name;
 }
 
+/* The bytes of m's ELF at link-time address vaddr to the end of its section (NULL if none). */
+static const uint8_t *elf_bytes_at(Elf *elf, uint64_t vaddr, size_t *len)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || vaddr < sh.sh_addr ||
+		    vaddr - sh.sh_addr >= sh.sh_size)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size != sh.sh_size)
+			return NULL;
+		*len = sh.sh_size - (vaddr - sh.sh_addr);
+		return (const uint8_t *)d->d_buf + (vaddr - sh.sh_addr);
+	}
+	return NULL;
+}
+
+/* runtime.firstmoduledata: the word in the module's writable data that points at the table
+ * (pcHeader) with the text start where moduledata keeps it; from it, the inline trees' base. */
+static void module_gofunc(struct module *m, uint64_t pclntab_addr)
+{
+	int at = gopcln_gofunc_offset(m->pcln);
+	if (at < 0)
+		return;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(m->elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_WRITE) ||
+		    !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+			continue;
+		const uint8_t *b = d->d_buf;
+		for (size_t off = 0; off + (size_t)at + 8 <= d->d_size; off += 8) {
+			uint64_t w, text, gofunc;
+			memcpy(&w, b + off, 8);
+			if (w != pclntab_addr)
+				continue;
+			memcpy(&text, b + off + 176, 8); /* moduledata.text */
+			memcpy(&gofunc, b + off + (size_t)at, 8);
+			size_t len = 0;
+			const uint8_t *g;
+			if (text == gopcln_text_start(m->pcln) && (g = elf_bytes_at(m->elf, gofunc, &len))) {
+				gopcln_set_gofunc(m->pcln, g, len);
+				return;
+			}
+		}
+	}
+}
+
 /* Go's .gopclntab of the module (once): names stripped Go code (see gopclntab.h). */
 static struct gopcln *module_gopcln(struct module *m)
 {
@@ -967,6 +1017,8 @@ static struct gopcln *module_gopcln(struct module *m)
 		Elf_Data *d = elf_getdata(scn, NULL);
 		if (d && d->d_buf)
 			m->pcln = gopcln_parse(d->d_buf, d->d_size);
+		if (m->pcln)
+			module_gofunc(m, sh.sh_addr);
 		break;
 	}
 	return m->pcln;
@@ -1486,20 +1538,25 @@ static void module_resolve(struct symbols *sym, struct module *m, struct loc_rec
 	if (have_sub)
 		dw_decl(sym, &sub, &ffile, &fline);
 	const char *name, *system_name;
-	struct gopcln_frame gf;
+	struct gopcln_frame gf[SYMBOLS_MAX_INLINE + 1];
+	size_t ngf;
 	if (fs) {
 		out->func = symbols_func_get(sym, msym_name(sym, fs), fs->raw, ffile, fline, mid);
 	} else if (have_sub && dw_die_names(sym, &sub, &name, &system_name)) {
 		out->func = symbols_func_get(sym, name, system_name, ffile, fline, mid);
-	} else if (module_gopcln(m) && gopcln_lookup(m->pcln, vaddr, &gf)) {
-		/* Stripped Go: its own table names the function and the line. */
-		name = symbols_intern(sym, gf.name);
-		out->func = symbols_func_get(sym, name, name, symbols_intern(sym, gf.decl_file),
-					     gf.decl_line, mid);
-		if (!out->file[0]) {
-			out->file = symbols_intern(sym, gf.file);
-			out->line = gf.line;
+	} else if (ninl == 0 && module_gopcln(m) &&
+		   (ngf = gopcln_frames(m->pcln, vaddr, gf, SYMBOLS_MAX_INLINE + 1)) > 0) {
+		/* Stripped Go: its own table names the function, the calls inlined into it and
+		 * the lines. */
+		lines = arena_alloc(&sym->arena, ngf * sizeof *lines);
+		for (size_t k = 0; k < ngf; k++) {
+			name = symbols_intern(sym, gf[k].name);
+			lines[k].func = symbols_func_get(sym, name, name, symbols_intern(sym, gf[k].decl_file),
+							 gf[k].decl_line, mid);
+			lines[k].file = symbols_intern(sym, gf[k].file);
+			lines[k].line = gf[k].line;
 		}
+		ninl = ngf - 1;
 	} else {
 		/* Stripped code: the ELF virtual address (addr - load bias), as perf and pprof show. */
 		char buf[512];

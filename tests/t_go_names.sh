@@ -10,7 +10,8 @@ grep -q "runtime.goexit;main.main.func1;main.work\|main\.work" "$T/go.folded" ||
 assert_untraced "$FIX_PID"
 
 # The same program built as production images are (-ldflags='-s -w': no symbol table, no DWARF):
-# names and lines come from Go's own pc-line table, and the 3:1 truth of work:cold holds.
+# names and lines come from Go's own pc-line table (inlined calls as frames of their own), and
+# the 3:1 truth of work:cold holds.
 start_fixture go-gohot-stripped
 "$PROFTOP" record -p "$FIX_PID" -d 2 -F 497 --format json -o "$T/s.json" 2>"$T/err" ||
 	fail "record (stripped Go) failed: $(cat "$T/err")"
@@ -28,6 +29,8 @@ for name in ("main.work", "main.cold"):
     fn = name.split(".")[1]
     start = next(i for i, l in enumerate(src, 1) if l.startswith("func %s(" % fn))
     assert start <= f["line"] <= start + 15, (name, f["line"], start)
+# mixStep is inlined into both: a frame of its own, from the inline trees, with the self time.
+assert top.get("main.mixStep", {}).get("self_pct", 0) > 50, top.get("main.mixStep")
 w, c = top["main.work"]["total"], top["main.cold"]["total"]
 n = w + c
 assert abs(w / n - 0.75) <= 0.01 + 4 * (0.1875 / n) ** 0.5, (w, c)

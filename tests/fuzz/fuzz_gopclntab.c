@@ -21,6 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
 		if (gopcln_lookup(p, text + offs[i], &f))
 			(void)(strlen(f.name) + strlen(f.file) + strlen(f.decl_file));
+	/* The inline trees, read from the input itself. */
+	gopcln_set_gofunc(p, data, size);
+	struct gopcln_frame fr[8];
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		size_t n = gopcln_frames(p, text + offs[i], fr, 8);
+		for (size_t k = 0; k < n; k++)
+			(void)(strlen(fr[k].name) + strlen(fr[k].file) + strlen(fr[k].decl_file));
+	}
 	uint64_t tail = 0;
 	memcpy(&tail, data + size - 8, 8);
 	(void)gopcln_lookup(p, tail, &f);

@@ -1,8 +1,12 @@
 /* gopclntab against the truth of the same binary: for every function in the ELF symbol table of
  * the unstripped Go fixture (tests/bin/go-gohot), the pc-line table names the same function with
  * the same entry, at its entry and in its middle; and the lines it gives agree with DWARF's line
- * table.  Then inconsistent tables are refused, and lookups outside the text fail. */
+ * table.  Then end to end through symbols: the running stripped build (go-gohot-stripped, the
+ * same code at the same addresses) is symbolized from .gopclntab, inlined calls expanded, as the
+ * running unstripped build is from DWARF.  Inconsistent tables are refused, and lookups outside
+ * the text fail. */
 #include "gopclntab.h"
+#include "symbols.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -170,6 +174,54 @@ int main(void)
 	check(lines > funcs / 2 && lines_agree * 100 >= lines * 99,
 	      "lines agree with DWARF at %zu of %zu pcs", lines_agree, lines);
 	check(saw_work, "main.work seen");
+
+	/* Both builds running: every function's pcs at 0, 1/4, 1/2 and 3/4 of it, symbolized
+	 * from DWARF in one and from .gopclntab (with its inline trees) in the other. */
+	struct fixture fu = { .pid = -1, .out = -1 }, fs = { .pid = -1, .out = -1 };
+	if (fixture_start(&fu, "go-gohot", NULL, NULL) && fixture_start(&fs, "go-gohot-stripped", NULL, NULL)) {
+		char *cause = NULL;
+		struct symbols *su = symbols_new(fu.pid, &cause), *ss = symbols_new(fs.pid, &cause);
+		check(su && ss, "symbols of both builds: %s", cause ? cause : "ok");
+		size_t pcs = 0, same = 0, inl = 0, inl_same = 0;
+		for (size_t i = 0; su && ss && i < nsym; i++) {
+			GElf_Sym s;
+			if (!gelf_getsym(symtab, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    !s.st_size)
+				continue;
+			for (int q = 0; q < 4; q++) {
+				uint64_t pc = s.st_value + s.st_size * (uint64_t)q / 4;
+				const struct sym_loc *a = symbols_lookup(su, pc), *b = symbols_lookup(ss, pc);
+				bool ok = a->nlines == b->nlines;
+				for (uint32_t j = 0; ok && j < a->nlines; j++) {
+					char an[512];
+					go_name(symbols_func(su, a->lines[j].func)->name, an, sizeof an);
+					ok = !strcmp(an, symbols_func(ss, b->lines[j].func)->name) &&
+					     a->lines[j].line == b->lines[j].line;
+				}
+				pcs++;
+				same += ok;
+				if (a->nlines > 1) {
+					inl++;
+					inl_same += ok;
+				}
+				if (!ok && pcs - same <= 3)
+					printf("     %#lx: DWARF %s:%d (%u frames), gopclntab %s:%d (%u)\n",
+					       (unsigned long)pc, symbols_func(su, a->lines[0].func)->name,
+					       a->lines[0].line, a->nlines,
+					       symbols_func(ss, b->lines[0].func)->name, b->lines[0].line,
+					       b->nlines);
+			}
+		}
+		check(pcs > 2000 && same * 100 >= pcs * 99,
+		      "stripped build named as the DWARF build, frames and lines: %zu of %zu pcs", same,
+		      pcs);
+		check(inl > 100 && inl_same * 100 >= inl * 98,
+		      "with inlined calls as frames: %zu of %zu pcs in inlined code", inl_same, inl);
+		symbols_free(su);
+		symbols_free(ss);
+	}
+	fixture_stop(&fu);
+	fixture_stop(&fs);
 
 	/* Outside the text, and broken tables. */
 	struct gopcln_frame f;
