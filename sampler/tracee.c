@@ -46,11 +46,6 @@ void tracee_pending_add(pid_t tid)
 	pending[npending++] = tid;
 }
 
-size_t tracee_pending_count(void)
-{
-	return npending;
-}
-
 static void release(pid_t tid, int status)
 {
 	/* Stopped: detach, handing back a signal that was on its way; a group stop stays a stop

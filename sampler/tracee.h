@@ -26,8 +26,6 @@ void tracee_pending_add(pid_t tid);
 /* A wait status of tid that someone else's waitpid(-1) collected: detach it if it is stopped,
  * and forget it.  For threads proftop does not keep traced (anything not the ptrace sampler's). */
 void tracee_release(pid_t tid, int status);
-/* Threads still waited for. */
-size_t tracee_pending_count(void);
 /* Detach pending threads whose stop (or exit) has arrived; never blocks. */
 void tracee_pending_flush(void);
 /* The same, waiting up to limit_ns for the rest (at exit). */

@@ -92,11 +92,6 @@ uint64_t gopcln_text_start(const struct gopcln *p)
 	return p ? p->text : 0;
 }
 
-int gopcln_generation(const struct gopcln *p)
-{
-	return p ? p->gen : 0;
-}
-
 int gopcln_gofunc_offset(const struct gopcln *p)
 {
 	/* runtime.moduledata of Go 1.18/1.19: pcHeader, six slices, findfunctab, minpc, maxpc,
@@ -240,6 +235,17 @@ static uint32_t func_funcdata(const struct gopcln *p, const uint8_t *fn, uint32_
 	return rd32(p->d + at);
 }
 
+/* The frame of the function fn itself (named name), at pc. */
+static void real_frame(const struct gopcln *p, const uint8_t *fn, const char *name, uint64_t pc,
+		       struct gopcln_frame *f)
+{
+	uint64_t entry = p->text + rd32(fn);
+	f->name = name;
+	f->entry = entry;
+	pc_line(p, fn, entry, pc, &f->file, &f->line);
+	pc_line(p, fn, entry, entry, &f->decl_file, &f->decl_line);
+}
+
 size_t gopcln_frames(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out, size_t max)
 {
 	const uint8_t *fn = func_at(p, vaddr);
@@ -274,11 +280,7 @@ size_t gopcln_frames(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame
 			break;
 		pc = parent;
 	}
-	struct gopcln_frame *f = &out[n++];
-	f->name = name;
-	f->entry = entry;
-	pc_line(p, fn, entry, pc, &f->file, &f->line);
-	pc_line(p, fn, entry, entry, &f->decl_file, &f->decl_line);
+	real_frame(p, fn, name, pc, &out[n++]);
 	return n;
 }
 
@@ -289,10 +291,6 @@ bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *
 	const char *name = fn ? func_name(p, (int32_t)rd32(fn + 4)) : NULL;
 	if (!name)
 		return false;
-	uint64_t entry = p->text + rd32(fn);
-	out->name = name;
-	out->entry = entry;
-	pc_line(p, fn, entry, vaddr, &out->file, &out->line);
-	pc_line(p, fn, entry, entry, &out->decl_file, &out->decl_line);
+	real_frame(p, fn, name, vaddr, out);
 	return true;
 }

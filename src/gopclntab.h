@@ -44,9 +44,6 @@ struct gopcln_frame {
  * vaddr is in no function of the table. */
 bool gopcln_lookup(const struct gopcln *p, uint64_t vaddr, struct gopcln_frame *out);
 
-/* The section address of the table (moduledata.pcHeader points there) and its Go generation:
- * 118 for the Go 1.18/1.19 layout, 120 for Go 1.20 and later. */
-int gopcln_generation(const struct gopcln *p);
 /* textStart of the header: moduledata.text holds the same. */
 uint64_t gopcln_text_start(const struct gopcln *p);
 /* Where moduledata.gofunc sits in the module data of this generation (-1: not known). */

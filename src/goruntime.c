@@ -6,6 +6,8 @@
  */
 #include "goruntime.h"
 
+#include "elfsec.h"
+
 #include "procfs.h"
 #include "symbols.h"
 #include "tracee.h"
@@ -224,41 +226,15 @@ const char *goruntime_lock_kind_name(enum goruntime_lock_kind k)
 
 /* ---- ELF: detection and version ---- */
 
-static Elf_Scn *gr_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		const char *n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
-	}
-	return NULL;
-}
-
 /* Copy len bytes at link-time address vaddr out of the file's sections. */
 static bool gr_elf_read(Elf *elf, uint64_t vaddr, void *buf, size_t len)
 {
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
-			continue;
-		if (vaddr < sh.sh_addr || vaddr - sh.sh_addr > sh.sh_size ||
-		    len > sh.sh_size - (vaddr - sh.sh_addr))
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || vaddr - sh.sh_addr > d->d_size ||
-		    len > d->d_size - (vaddr - sh.sh_addr))
-			return false;
-		memcpy(buf, (const char *)d->d_buf + (vaddr - sh.sh_addr), len);
-		return true;
-	}
-	return false;
+	size_t have = 0;
+	const uint8_t *p = elfsec_bytes_at(elf, vaddr, &have);
+	if (!p || len > have)
+		return false;
+	memcpy(buf, p, len);
+	return true;
 }
 
 /* The Go version recorded in .go.buildinfo: inline since Go 1.18 (flag 2: varint-prefixed
@@ -316,7 +292,7 @@ bool goruntime_detect(struct symbols *sym, char *version, size_t n)
 	if (!elf)
 		return false;
 	GElf_Shdr sh;
-	Elf_Scn *scn = gr_section(elf, ".go.buildinfo", &sh);
+	Elf_Scn *scn = elfsec_named(elf, ".go.buildinfo", &sh);
 	if (!scn)
 		return false;
 	if (n)
@@ -1354,11 +1330,18 @@ static void gr_gs_reserve(struct goruntime *gr, size_t n)
 
 /* ---- hash slots: g address -> index ---- */
 
-static size_t gr_slots_prepare(struct goruntime *gr, size_t n)
+/* Slots of an open-addressing table for n keys: a power of two, at most half full. */
+static size_t gr_table_cap(size_t n)
 {
 	size_t cap = 16;
 	while (cap < 2 * n + 16)
 		cap *= 2;
+	return cap;
+}
+
+static size_t gr_slots_prepare(struct goruntime *gr, size_t n)
+{
+	size_t cap = gr_table_cap(n);
 	if (cap > gr->slots_cap) {
 		free(gr->slots);
 		gr->slots = xcalloc(cap, sizeof *gr->slots);
@@ -1662,9 +1645,7 @@ static struct gr_wait *gr_wait_slot(struct gr_wait *t, size_t cap, uint64_t gadd
 
 static void gr_waits_update(struct goruntime *gr, size_t n, uint64_t now)
 {
-	size_t cap = 16;
-	while (cap < 2 * n + 16)
-		cap *= 2;
+	size_t cap = gr_table_cap(n);
 	if (cap > gr->waits_new_cap) {
 		free(gr->waits_new);
 		gr->waits_new = xcalloc(cap, sizeof *gr->waits_new);

@@ -19,6 +19,7 @@
  */
 #include "symbols.h"
 
+#include "elfsec.h"
 #include "gopclntab.h"
 #include "util.h"
 
@@ -948,24 +949,6 @@ static const char *msym_name(struct symbols *sym, struct msym *s)
 	return s->name;
 }
 
-/* The bytes of m's ELF at link-time address vaddr to the end of its section (NULL if none). */
-static const uint8_t *elf_bytes_at(Elf *elf, uint64_t vaddr, size_t *len)
-{
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || vaddr < sh.sh_addr ||
-		    vaddr - sh.sh_addr >= sh.sh_size)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || d->d_size != sh.sh_size)
-			return NULL;
-		*len = sh.sh_size - (vaddr - sh.sh_addr);
-		return (const uint8_t *)d->d_buf + (vaddr - sh.sh_addr);
-	}
-	return NULL;
-}
-
 /* runtime.firstmoduledata: the word in the module's writable data that points at the table
  * (pcHeader) with the text start where moduledata keeps it; from it, the inline trees' base. */
 static void module_gofunc(struct module *m, uint64_t pclntab_addr)
@@ -990,7 +973,7 @@ static void module_gofunc(struct module *m, uint64_t pclntab_addr)
 			memcpy(&gofunc, b + off + (size_t)at, 8);
 			size_t len = 0;
 			const uint8_t *g;
-			if (text == gopcln_text_start(m->pcln) && (g = elf_bytes_at(m->elf, gofunc, &len))) {
+			if (text == gopcln_text_start(m->pcln) && (g = elfsec_bytes_at(m->elf, gofunc, &len))) {
 				gopcln_set_gofunc(m->pcln, g, len);
 				return;
 			}
@@ -1004,23 +987,13 @@ static struct gopcln *module_gopcln(struct module *m)
 	if (m->pcln_loaded)
 		return m->pcln;
 	m->pcln_loaded = true;
-	size_t shstrndx;
-	if (!m->elf || elf_getshdrstrndx(m->elf, &shstrndx) != 0)
-		return NULL;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(m->elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		const char *name;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    !(name = elf_strptr(m->elf, shstrndx, sh.sh_name)) || strcmp(name, ".gopclntab"))
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (d && d->d_buf)
-			m->pcln = gopcln_parse(d->d_buf, d->d_size);
-		if (m->pcln)
-			module_gofunc(m, sh.sh_addr);
-		break;
-	}
+	GElf_Shdr sh;
+	Elf_Scn *scn = m->elf ? elfsec_named(m->elf, ".gopclntab", &sh) : NULL;
+	Elf_Data *d = scn && sh.sh_type == SHT_PROGBITS ? elf_getdata(scn, NULL) : NULL;
+	if (d && d->d_buf)
+		m->pcln = gopcln_parse(d->d_buf, d->d_size);
+	if (m->pcln)
+		module_gofunc(m, sh.sh_addr);
 	return m->pcln;
 }
 

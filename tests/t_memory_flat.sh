@@ -7,8 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui.sh"
 
-# points SCREEN_TEXT: how many points the window holds ("35/60 points").
-points_of() { echo "$1" | sed -n 's/.*: \([0-9]*\)\/60 points.*/\1/p' | head -1; }
 
 start_fixture flat
 FLAT=$FIX_PID

@@ -7,8 +7,6 @@
 . "$(dirname "$0")/tui.sh"
 command -v go >/dev/null || fail "go is not installed (make deps installs golang-go)"
 
-metric_row() { screen "$1" | grep -E "^ $2 " | head -1; }
-points_of() { echo "$1" | sed -n 's/.*: \([0-9]*\)\/60 points.*/\1/p' | head -1; }
 # per_min ROW: the PER MIN column (the only signed number) of a count metric's row.
 per_min() { echo "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^[+-][0-9.]+$/) { print $i + 0; exit } }'; }
 

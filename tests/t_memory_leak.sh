@@ -9,10 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui.sh"
 
-# metric_row SESSION NAME: the memory view's row of metric NAME.
-metric_row() { screen "$1" | grep -E "^ $2 " | head -1; }
-# points SESSION: how many points the window holds ("35/60 points").
-points() { screen "$1" | sed -n 's/.*: \([0-9]*\)\/60 points.*/\1/p' | head -1; }
 # per_min_mib ROW: the PER MIN column of a size metric's row, in MiB (the only signed value).
 per_min_mib() {
 	echo "$1" | awk '{ for (i = 2; i < NF; i++) if ($i ~ /^[+-][0-9.]+$/) { v = $i + 0; u = $(i + 1);
@@ -54,7 +50,7 @@ early() {
 wait_for early 120 || fail "rss and heap not GROWING after 120 s: $(screen mem)"
 [ ! -s "$T/early" ] || fail "flagged too early: $(cat "$T/early")"
 s=$(screen mem)
-note "$(points mem) points:"
+note "$(points_of "$(screen mem)") points:"
 echo "$s" | sed -n '3,17p'
 for m in rss heap; do
 	g=$(per_min_mib "$(metric_row mem "$m")")
@@ -102,7 +98,7 @@ EOF
 # ]: the 10 s interval, a history of its own (a point per 10 s: a few so far, no verdict).
 tm send-keys -t mem ']'
 wait_screen mem "HISTORY (10 s/pt)"
-n10=$(points mem)
+n10=$(points_of "$(screen mem)")
 [ "${n10:-99}" -le 10 ] || fail "10 s interval holds $n10 points after a minute"
 screen mem | grep -qE ' GROWING *$' && fail "GROWING with $n10 points of 10 s: $(screen mem)"
 tm send-keys -t mem ']'

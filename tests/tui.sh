@@ -84,3 +84,8 @@ assert_exit() {
 $(screen "$1")"
 	[ "$2" != 0 ] || [ ! -s "$T/$1.err" ] || fail "$1: wrote to stderr: $(cat "$T/$1.err")"
 }
+
+# The memory view (4).  metric_row SESSION NAME: the row of metric NAME; points_of TEXT: how many
+# points the window holds ("35/60 points") in a screen's text.
+metric_row() { screen "$1" | grep -E "^ $2 " | head -1; }
+points_of() { echo "$1" | sed -n 's/.*: \([0-9]*\)\/60 points.*/\1/p' | head -1; }

@@ -6,6 +6,7 @@
  * running unstripped build is from DWARF.  Inconsistent tables are refused, and lookups outside
  * the text fail. */
 #include "gopclntab.h"
+#include "elfsec.h"
 #include "symbols.h"
 
 #include <dwarf.h>
@@ -18,22 +19,6 @@
 
 #include "check.h"
 #include "fixture.h"
-
-static Elf_Data *section(Elf *elf, const char *want)
-{
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		const char *name;
-		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-		    !strcmp(name, want))
-			return elf_getdata(scn, NULL);
-	}
-	return NULL;
-}
 
 /* The compile units and their address ranges (Go writes no .debug_aranges). */
 struct cu_range {
@@ -111,7 +96,9 @@ int main(void)
 		return 1;
 	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
 	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	Elf_Data *pcl = section(elf, ".gopclntab"), *symtab = NULL;
+	GElf_Shdr pclsh;
+	Elf_Scn *pclscn = elfsec_named(elf, ".gopclntab", &pclsh);
+	Elf_Data *pcl = pclscn ? elf_getdata(pclscn, NULL) : NULL, *symtab = NULL;
 	check(pcl && dw, "the fixture has .gopclntab and DWARF");
 	if (!pcl || !dw)
 		return 1;
